@@ -1,0 +1,172 @@
+"""Backend ``s3``: content, version records (object metadata) and aliases (JSON) all in S3.
+
+Keys: ``{prefix}/{name}/versions/000000_LATEST{suffix}``, ``.../999999_000001{suffix}``,
+``{prefix}/{name}/aliases/{alias}.json``; our history sits in ``{prefix}/{name}/history/``,
+a folder the peer library never lists.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+from botocore.exceptions import ClientError
+
+from .. import history, layout, transfer
+from ..errors import ArtifactNotFound, Conflict, InvalidInput, VersionNotFound, error_code
+from ..models import AliasTarget, Artifact, HistoryEntry
+from ..repository import LATEST, Repository
+
+
+class S3Repository(Repository):
+    backend = "s3"
+
+    def object_key(self, name: str, version: str) -> str:
+        filename = layout.s3only_filename(version) + self.suffix
+        return layout.join_key(self.s3_prefix, name, "versions", filename)
+
+    def _versions_prefix(self, name: str) -> str:
+        return layout.join_key(self.s3_prefix, name, "versions") + "/"
+
+    def _alias_key(self, name: str, alias: str) -> str:
+        return layout.join_key(self.s3_prefix, name, "aliases", f"{alias}.json")
+
+    def _history_prefix(self, name: str, alias: str) -> str:
+        return layout.join_key(self.s3_prefix, name, "history", alias) + "/"
+
+    def _missing(self, name: str, version: str):
+        return ArtifactNotFound(name, self.where()) if version == LATEST else VersionNotFound(
+            name, version
+        )
+
+    # ----- versions -----------------------------------------------------------------------
+
+    def _get(self, name: str, version: str) -> Artifact:
+        info = self._head(self.object_key(name, version), self._missing(name, version))
+        return self._artifact(name, version, info, changed=False)
+
+    def _latest(self, name: str) -> Artifact | None:
+        try:
+            return self._get(name, LATEST)
+        except ArtifactNotFound:
+            return None
+
+    def _version_keys(self, name: str, max_keys: int | None = None) -> list[tuple[str, str]]:
+        """(version, key) of every version object, in S3's order: LATEST, then newest first."""
+        prefix = self._versions_prefix(name)
+        found = []
+        kwargs = {"Bucket": self.s3_bucket, "Prefix": prefix}
+        if max_keys:
+            kwargs["PaginationConfig"] = {"MaxItems": max_keys, "PageSize": max_keys}
+        for page in self.s3.get_paginator("list_objects_v2").paginate(**kwargs):
+            for obj in page.get("Contents", []):
+                version = layout.s3only_version_from_filename(
+                    obj["Key"][len(prefix) :], self.suffix
+                )
+                if version is not None:
+                    found.append((version, obj["Key"]))
+        return found
+
+    def _list_versions(self, name: str) -> list[Artifact]:
+        keys = self._version_keys(name)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            infos = list(pool.map(lambda vk: transfer.head(self.s3, self.s3_bucket, vk[1]), keys))
+        return [
+            self._artifact(name, version, info, changed=False)
+            for (version, _), info in zip(keys, infos, strict=True)
+        ]
+
+    def _newest(self, name: str) -> tuple[Artifact | None, int]:
+        for version, _ in self._version_keys(name, max_keys=10):
+            if version != LATEST:
+                return self._get(name, version), int(version)
+        return None, 0
+
+    def _delete_version(self, name: str, version: str) -> None:
+        if version == LATEST:
+            raise InvalidInput("version", "LATEST cannot be deleted in the s3 backend")
+        self.s3.delete_object(Bucket=self.s3_bucket, Key=self.object_key(name, version))
+
+    # ----- aliases ------------------------------------------------------------------------
+
+    def _read_alias(self, name: str, alias: str):
+        try:
+            response = self.s3.get_object(Bucket=self.s3_bucket, Key=self._alias_key(name, alias))
+        except ClientError as err:
+            if error_code(err) in ("NoSuchKey", "404"):
+                return None, None, None
+            raise
+        document = layout.decode_alias_document(response["Body"].read())
+        return AliasTarget(**document), response["ETag"], response["LastModified"]
+
+    def _write_alias(
+        self, name: str, alias: str, target: AliasTarget | None, token, entry: HistoryEntry
+    ) -> datetime:
+        key = self._alias_key(name, alias)
+        if target is None:
+            response = self.s3.delete_object(Bucket=self.s3_bucket, Key=key)
+        else:
+            body = layout.encode_alias_document(
+                name,
+                alias,
+                target.version,
+                target.secondary_version,
+                target.secondary_version_weight,
+                self.s3uri(name, target.version),
+                None
+                if target.secondary_version is None
+                else self.s3uri(name, target.secondary_version),
+            )
+            condition = {"IfMatch": token} if token else {"IfNoneMatch": "*"}
+            try:
+                response = self.s3.put_object(
+                    Bucket=self.s3_bucket,
+                    Key=key,
+                    Body=body,
+                    ContentType="application/json",
+                    **condition,
+                )
+            except ClientError as err:
+                if error_code(err) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                    raise Conflict(f"alias {alias!r} of {name!r} changed concurrently") from err
+                raise
+        history_key = self._history_prefix(name, alias) + history.newest_first_token(
+            entry.changed_at
+        ) + ".json"
+        self.s3.put_object(
+            Bucket=self.s3_bucket,
+            Key=history_key,
+            Body=history.encode_entry(entry).encode(),
+            ContentType="application/json",
+            IfNoneMatch="*",
+        )
+        return transfer.response_time(response)
+
+    def _list_alias_records(self, name: str):
+        prefix = layout.join_key(self.s3_prefix, name, "aliases") + "/"
+        records = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.s3_bucket, Prefix=prefix
+        ):
+            for obj in page.get("Contents", []):
+                alias = obj["Key"][len(prefix) :]
+                if not alias.endswith(".json") or "/" in alias:
+                    continue
+                body = self.s3.get_object(Bucket=self.s3_bucket, Key=obj["Key"])["Body"].read()
+                target = AliasTarget(**layout.decode_alias_document(body))
+                records.append((alias[: -len(".json")], target, obj["LastModified"]))
+        return records
+
+    def _history(self, name: str, alias: str, limit: int) -> list[HistoryEntry]:
+        response = self.s3.list_objects_v2(
+            Bucket=self.s3_bucket, Prefix=self._history_prefix(name, alias), MaxKeys=limit
+        )
+        return [
+            history.decode_entry(
+                self.s3.get_object(Bucket=self.s3_bucket, Key=obj["Key"])["Body"].read()
+            )
+            for obj in response.get("Contents", [])
+        ]
+
+    def _purge_records(self, name: str | None) -> None:
+        """Everything lives under the prefix, which the caller already emptied."""

@@ -1,0 +1,107 @@
+"""Result values returned by the repository; plain frozen dataclasses, JSON-friendly."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from datetime import datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class Artifact:
+    """One stored version of an artifact (``LATEST`` or a number)."""
+
+    name: str
+    version: str
+    update_at: datetime
+    s3uri: str
+    sha256: str
+    size: int | None = None
+    changed: bool = False  # did the call that returned this write anything
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["update_at"] = self.update_at.isoformat()
+        return data
+
+
+@dataclasses.dataclass(frozen=True)
+class AliasTarget:
+    """Where an alias sends traffic: a primary version and an optional weighted canary."""
+
+    version: str
+    secondary_version: str | None = None
+    secondary_version_weight: int | None = None
+
+    def describe(self) -> str:
+        if self.secondary_version is None:
+            return self.version
+        primary = 100 - (self.secondary_version_weight or 0)
+        return (
+            f"{self.version} ({primary}%) + {self.secondary_version} "
+            f"({self.secondary_version_weight}%)"
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Alias:
+    """A named pointer to one version, or to two with a traffic split."""
+
+    name: str
+    alias: str
+    update_at: datetime
+    version: str
+    secondary_version: str | None
+    secondary_version_weight: int | None
+    version_s3uri: str
+    secondary_version_s3uri: str | None
+    changed: bool = False
+    previous: AliasTarget | None = None  # the configuration this call replaced
+
+    @property
+    def target(self) -> AliasTarget:
+        return AliasTarget(self.version, self.secondary_version, self.secondary_version_weight)
+
+    def random_artifact(self, rng: random.Random | None = None) -> str:
+        """Pick the S3 URI of the primary or the secondary version by the alias's weights."""
+        if self.secondary_version_s3uri is None or not self.secondary_version_weight:
+            return self.version_s3uri
+        draw = (rng or random).randint(1, 100)
+        if draw <= self.secondary_version_weight:
+            return self.secondary_version_s3uri
+        return self.version_s3uri
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["update_at"] = self.update_at.isoformat()
+        return data
+
+
+@dataclasses.dataclass(frozen=True)
+class HistoryEntry:
+    """One recorded change of an alias; ``new`` is None when the alias was deleted."""
+
+    name: str
+    alias: str
+    changed_at: datetime
+    previous: AliasTarget | None
+    new: AliasTarget | None
+    actor: str | None = None
+    reason: str | None = None
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["changed_at"] = self.changed_at.isoformat()
+        return data
+
+
+@dataclasses.dataclass(frozen=True)
+class PurgeResult:
+    purge_time: datetime
+    deleted: tuple[Artifact, ...]
+    kept_for_aliases: tuple[str, ...] = ()  # versions spared because an alias points at them
+    dry_run: bool = False
+
+    def __iter__(self):
+        """Unpack like the seeds' ``(purge_time, deleted)`` tuple."""
+        return iter((self.purge_time, list(self.deleted)))

@@ -1,0 +1,665 @@
+"""The repository interface and every rule both backends share.
+
+A backend says where things live (object keys, version records, alias records, history);
+this module decides what happens: validation before any write, deduplication, race-free
+publishing, compare-and-swap alias updates with history, rollback and purge.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import functools
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import ClassVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import layout, transfer
+from .aws import AwsSettings
+from .errors import (
+    AliasNotFound,
+    ArtifactNotFound,
+    BucketNotFound,
+    Conflict,
+    InvalidInput,
+    VersionedError,
+    VersionNotFound,
+    error_code,
+    translate,
+)
+from .history import rollback_target
+from .models import Alias, AliasTarget, Artifact, HistoryEntry, PurgeResult
+from .transfer import KeyExists, LocalContent, ObjectInfo, SourceChanged, TransferConfig
+
+LATEST = layout.LATEST
+PUBLISH_ATTEMPTS = 20
+ALIAS_ATTEMPTS = 8
+Content = bytes | str | Path | LocalContent
+
+
+def aws_call(method):
+    """Translate AWS failures inside a public method into this project's errors."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except VersionedError:
+            raise
+        except self.aws_errors as err:
+            raise translate(err, **self.error_context()) from err
+
+    return wrapper
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Repository(abc.ABC):
+    """Artifacts, versions and aliases in one bucket (and for ``s3-dynamodb``, one table)."""
+
+    backend: ClassVar[str]
+    aws_errors: tuple[type[BaseException], ...] = (ClientError, BotoCoreError)
+
+    def __init__(
+        self,
+        s3_bucket: str,
+        s3_prefix: str = "versioned-artifacts",
+        suffix: str = "",
+        *,
+        aws_region: str | None = None,
+        endpoint_url: str | None = None,
+        transfer_config: TransferConfig | None = None,
+    ):
+        self.s3_bucket = layout.validate_bucket(s3_bucket)
+        self.s3_prefix = layout.validate_prefix(s3_prefix)
+        self.suffix = layout.validate_suffix(suffix)
+        self.aws = AwsSettings.resolve(aws_region, endpoint_url)
+        self.transfer = transfer_config or TransferConfig()
+        self.s3 = self.aws.s3_client(max_pool=max(16, self.transfer.max_workers * 2))
+
+    def error_context(self) -> dict:
+        return {"bucket": self.s3_bucket}
+
+    # ----- what a backend provides ---------------------------------------------------------
+
+    @abc.abstractmethod
+    def object_key(self, name: str, version: str) -> str:
+        """S3 key of a version's content."""
+
+    @abc.abstractmethod
+    def _get(self, name: str, version: str) -> Artifact:
+        """The stored version, or VersionNotFound / ArtifactNotFound."""
+
+    @abc.abstractmethod
+    def _latest(self, name: str) -> Artifact | None:
+        """LATEST as the backend records it (for deduplicating a put), or None."""
+
+    @abc.abstractmethod
+    def _list_versions(self, name: str) -> list[Artifact]:
+        """Live versions, LATEST first, then newest number first."""
+
+    @abc.abstractmethod
+    def _newest(self, name: str) -> tuple[Artifact | None, int]:
+        """The newest live published version, and the highest number ever taken."""
+
+    def _record_latest(self, name: str, info: ObjectInfo) -> None:
+        """Record a new LATEST next to its content (nothing to do where S3 is the record)."""
+
+    def _reserve(self, name: str, number: int, sha256: str) -> bool:
+        """Claim a version number before its content is written; False if it is taken."""
+        return True
+
+    def _commit(self, name: str, number: int, info: ObjectInfo) -> None:
+        """Make a reserved version visible once its content is in place."""
+
+    def _release(self, name: str, number: int) -> None:
+        """Give back a reservation whose content was never written."""
+
+    @abc.abstractmethod
+    def _delete_version(self, name: str, version: str) -> None: ...
+
+    @abc.abstractmethod
+    def _read_alias(self, name: str, alias: str) -> tuple[AliasTarget | None, object, datetime]:
+        """Current target, an opaque token for a conditional write, and its update time."""
+
+    @abc.abstractmethod
+    def _write_alias(
+        self, name: str, alias: str, target: AliasTarget | None, token: object, entry: HistoryEntry
+    ) -> datetime:
+        """Set (or with ``target=None`` delete) the alias if it still matches ``token``, and
+        record ``entry``; raise Conflict when it does not. Returns the update time."""
+
+    @abc.abstractmethod
+    def _list_alias_records(self, name: str) -> list[tuple[str, AliasTarget, datetime]]: ...
+
+    @abc.abstractmethod
+    def _history(self, name: str, alias: str, limit: int) -> list[HistoryEntry]:
+        """Recorded changes of an alias, newest first."""
+
+    @abc.abstractmethod
+    def _purge_records(self, name: str | None) -> None:
+        """Remove the backend's records of one artifact (or all, with None)."""
+
+    def _bootstrap_records(self) -> None:
+        """Create the backend's own resources (the table) if missing."""
+
+    # ----- helpers ------------------------------------------------------------------------
+
+    def s3uri(self, name: str, version: str) -> str:
+        return layout.s3_uri(self.s3_bucket, self.object_key(name, version))
+
+    def artifact_prefix(self, name: str) -> str:
+        return layout.join_key(self.s3_prefix, name) + "/"
+
+    def _artifact(self, name: str, version: str, info: ObjectInfo, changed: bool) -> Artifact:
+        return Artifact(
+            name=name,
+            version=version,
+            update_at=info.last_modified,
+            s3uri=self.s3uri(name, version),
+            sha256=info.sha256 or "",
+            size=info.size,
+            changed=changed,
+        )
+
+    def _alias(
+        self,
+        name: str,
+        alias: str,
+        target: AliasTarget,
+        update_at: datetime,
+        *,
+        changed: bool = False,
+        previous: AliasTarget | None = None,
+    ) -> Alias:
+        secondary = target.secondary_version
+        return Alias(
+            name=name,
+            alias=alias,
+            update_at=update_at,
+            version=target.version,
+            secondary_version=secondary,
+            secondary_version_weight=target.secondary_version_weight,
+            version_s3uri=self.s3uri(name, target.version),
+            secondary_version_s3uri=None if secondary is None else self.s3uri(name, secondary),
+            changed=changed,
+            previous=previous,
+        )
+
+    def _not_found(self, err: ClientError, missing: VersionedError) -> VersionedError:
+        """A 404 means a missing key or a missing bucket; tell which."""
+        if error_code(err) == "NoSuchBucket":
+            return BucketNotFound(self.s3_bucket)
+        if error_code(err) in ("404", "NoSuchKey", "NotFound"):
+            try:
+                self.s3.head_bucket(Bucket=self.s3_bucket)
+            except ClientError as bucket_err:
+                if error_code(bucket_err) in ("404", "NoSuchBucket", "NotFound"):
+                    return BucketNotFound(self.s3_bucket)
+                raise
+            return missing
+        raise err
+
+    def _head(self, key: str, missing: VersionedError) -> ObjectInfo:
+        try:
+            return transfer.head(self.s3, self.s3_bucket, key)
+        except ClientError as err:
+            raise self._not_found(err, missing) from err
+
+    def _tags(self, info: ObjectInfo) -> dict[str, str]:
+        if info.tags is not None:
+            return dict(info.tags)
+        response = self.s3.get_object_tagging(Bucket=self.s3_bucket, Key=info.key)
+        return {tag["Key"]: tag["Value"] for tag in response["TagSet"]}
+
+    def _delete_objects(self, prefix: str) -> None:
+        paginator = self.s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.s3_bucket, Prefix=prefix):
+            keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+            if keys:
+                response = self.s3.delete_objects(
+                    Bucket=self.s3_bucket, Delete={"Objects": keys, "Quiet": True}
+                )
+                if response.get("Errors"):
+                    first = response["Errors"][0]
+                    raise VersionedError(
+                        f"could not delete s3://{self.s3_bucket}/{first['Key']}: {first['Code']}"
+                    )
+
+    @contextmanager
+    def _content(self, content: Content) -> Iterator[LocalContent]:
+        if isinstance(content, LocalContent):
+            yield content
+            return
+        if isinstance(content, (str, Path)) and not Path(content).is_file():
+            raise InvalidInput("path", f"{str(content)!r} is not a readable file")
+        with LocalContent(content) as local:
+            yield local
+
+    # ----- setup --------------------------------------------------------------------------
+
+    @aws_call
+    def bootstrap(self) -> None:
+        """Create the bucket (and table) when missing; leave existing ones untouched."""
+        try:
+            self.s3.head_bucket(Bucket=self.s3_bucket)
+        except ClientError as err:
+            if error_code(err) not in ("404", "NoSuchBucket", "NotFound"):
+                raise
+            kwargs: dict = {"Bucket": self.s3_bucket}
+            if self.aws.region != "us-east-1":
+                kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.aws.region}
+            self.s3.create_bucket(**kwargs)
+        self._bootstrap_records()
+
+    # ----- artifacts ----------------------------------------------------------------------
+
+    @aws_call
+    def put_artifact(
+        self,
+        name: str,
+        content: Content,
+        content_type: str | None = None,
+        metadata: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> Artifact:
+        """Store ``content`` as LATEST; skip the upload when LATEST already has its sha256."""
+        artifact, _ = self._put(name, content, content_type, metadata, tags)
+        return artifact
+
+    def _put(self, name, content, content_type, metadata, tags):
+        layout.validate_name(name)
+        content_type = layout.validate_content_type(content_type)
+        user_metadata = layout.validate_metadata(name, metadata)
+        tags = layout.validate_tags(tags)
+        with self._content(content) as local:
+            current = self._latest(name)
+            if current is not None and current.sha256 == local.sha256:
+                return dataclasses.replace(current, size=local.size, changed=False), None
+            info = transfer.upload(
+                self.s3,
+                self.s3_bucket,
+                self.object_key(name, LATEST),
+                local,
+                metadata={**user_metadata, layout.META_SHA256: local.sha256},
+                content_type=content_type,
+                tags=tags,
+                if_none_match=False,
+                config=self.transfer,
+            )
+        self._record_latest(name, info)
+        return self._artifact(name, LATEST, info, changed=True), info
+
+    @aws_call
+    def publish_artifact_version(self, name: str) -> Artifact:
+        """Snapshot LATEST as the next number; return the newest version if it is unchanged."""
+        layout.validate_name(name)
+        return self._publish(name)
+
+    @aws_call
+    def put_and_publish(
+        self,
+        name: str,
+        content: Content,
+        content_type: str | None = None,
+        metadata: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> tuple[Artifact, Artifact]:
+        """Put ``content`` as LATEST and publish exactly these bytes, even if another writer
+        replaces LATEST in between (then the version is uploaded from ``content`` itself)."""
+        with self._content(content) as local:
+            latest, receipt = self._put(name, local, content_type, metadata, tags)
+            user_metadata = layout.validate_metadata(name, metadata)
+
+            def upload_own_bytes(key: str) -> ObjectInfo:
+                return transfer.upload(
+                    self.s3,
+                    self.s3_bucket,
+                    key,
+                    local,
+                    metadata={**user_metadata, layout.META_SHA256: local.sha256},
+                    content_type=layout.validate_content_type(content_type),
+                    tags=layout.validate_tags(tags),
+                    if_none_match=True,
+                    config=self.transfer,
+                )
+
+            version = self._publish(
+                name, expected_sha256=local.sha256, source=receipt, fallback=upload_own_bytes
+            )
+        return latest, version
+
+    def _publish(
+        self,
+        name: str,
+        *,
+        expected_sha256: str | None = None,
+        source: ObjectInfo | None = None,
+        fallback: Callable[[str], ObjectInfo] | None = None,
+    ) -> Artifact:
+        latest_key = self.object_key(name, LATEST)
+        use_fallback = False
+        for attempt in range(PUBLISH_ATTEMPTS):
+            if attempt:
+                time.sleep(random.uniform(0.01, 0.05) * min(attempt, 10))
+            if not use_fallback:
+                if source is None:
+                    source = self._head(latest_key, ArtifactNotFound(name, self.where()))
+                if expected_sha256 and source.sha256 != expected_sha256:
+                    if fallback is None:
+                        raise Conflict(f"LATEST of {name!r} changed before it could be published")
+                    use_fallback = True
+            sha256 = expected_sha256 or (source.sha256 if source else None) or ""
+            newest, highest = self._newest(name)
+            if newest is not None and newest.sha256 == sha256:
+                return newest
+            number = highest + 1
+            if number > layout.MAX_VERSION:
+                raise Conflict(f"artifact {name!r} has used all {layout.MAX_VERSION} versions")
+            if not self._reserve(name, number, sha256):
+                continue
+            key = self.object_key(name, str(number))
+            try:
+                if use_fallback:
+                    info = fallback(key)
+                else:
+                    info = transfer.copy_exact(
+                        self.s3,
+                        self.s3_bucket,
+                        source,
+                        key,
+                        tags=self._tags(source),
+                        if_none_match=True,
+                        config=self.transfer,
+                    )
+            except KeyExists:
+                continue  # the number is taken in S3; the reservation stays as a gap
+            except SourceChanged:
+                self._release(name, number)
+                source = None  # LATEST moved: re-read it, or upload our own bytes if we have them
+                use_fallback = fallback is not None
+                continue
+            except BaseException:
+                self._release(name, number)
+                raise
+            self._commit(name, number, info)
+            return self._artifact(name, str(number), info, changed=True)
+        raise Conflict(
+            f"could not publish {name!r} after {PUBLISH_ATTEMPTS} attempts: "
+            "too many concurrent publishers"
+        )
+
+    def where(self) -> str:
+        return f"s3://{self.s3_bucket}/{self.s3_prefix}"
+
+    @aws_call
+    def get_artifact_version(self, name: str, version: str | int | None = None) -> Artifact:
+        """One version (LATEST by default)."""
+        return self._get(layout.validate_name(name), layout.normalize_version(version))
+
+    @aws_call
+    def list_artifact_versions(self, name: str) -> list[Artifact]:
+        """All live versions, LATEST first, then newest first."""
+        return self._list_versions(layout.validate_name(name))
+
+    @aws_call
+    def list_artifact_names(self) -> list[str]:
+        """Names of all artifacts under the prefix."""
+        prefix = self.s3_prefix + "/" if self.s3_prefix else ""
+        names = []
+        paginator = self.s3.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.s3_bucket, Prefix=prefix, Delimiter="/"):
+                for common in page.get("CommonPrefixes", []):
+                    names.append(common["Prefix"][len(prefix) :].rstrip("/"))
+        except ClientError as err:
+            raise self._not_found(err, BucketNotFound(self.s3_bucket)) from err
+        return sorted(names)
+
+    @aws_call
+    def delete_artifact_version(self, name: str, version: str | int) -> None:
+        """Delete one version; refused while an alias points at it."""
+        layout.validate_name(name)
+        version = layout.normalize_version(version)
+        users = [a for a, t, _ in self._list_alias_records(name) if version in _versions(t)]
+        if users:
+            raise Conflict(
+                f"version {version} of {name!r} is in use by alias {', '.join(sorted(users))}",
+                hint="Point the alias elsewhere first",
+            )
+        self._get(name, version)
+        self._delete_version(name, version)
+
+    @aws_call
+    def download_artifact(
+        self, name: str, path: str | Path, version: str | int | None = None
+    ) -> Artifact:
+        """Stream a version to ``path``, verifying its sha256; nothing is left on failure."""
+        layout.validate_name(name)
+        version = layout.normalize_version(version)
+        stored = self._get(name, version)
+        key = self.object_key(name, version)
+        try:
+            info, sha256 = transfer.download(self.s3, self.s3_bucket, key, Path(path))
+        except ClientError as err:
+            raise self._not_found(err, VersionNotFound(name, version)) from err
+        return dataclasses.replace(stored, sha256=sha256, size=info.size)
+
+    @aws_call
+    def get_artifact_content(self, name: str, version: str | int | None = None) -> bytes:
+        """The whole content in memory; for large files use :meth:`download_artifact`."""
+        layout.validate_name(name)
+        version = layout.normalize_version(version)
+        self._get(name, version)
+        response = self.s3.get_object(Bucket=self.s3_bucket, Key=self.object_key(name, version))
+        return response["Body"].read()
+
+    # ----- aliases ------------------------------------------------------------------------
+
+    @aws_call
+    def put_alias(
+        self,
+        name: str,
+        alias: str,
+        version: str | int | None = None,
+        secondary_version: str | int | None = None,
+        secondary_version_weight: int | None = None,
+        *,
+        expected_version: str | int | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+        dry_run: bool = False,
+    ) -> Alias:
+        """Point ``alias`` at a version (and optionally a weighted canary); record history.
+
+        With ``expected_version`` the change only happens if the alias points there now.
+        """
+        layout.validate_name(name)
+        layout.validate_alias(alias)
+        version = layout.normalize_version(version)
+        secondary = (
+            None
+            if secondary_version is None
+            else layout.normalize_version(secondary_version, "secondary-version")
+        )
+        weight = layout.validate_weight(version, secondary, secondary_version_weight)
+        expected = (
+            None
+            if expected_version is None
+            else layout.normalize_version(expected_version, "expected-version")
+        )
+        target = AliasTarget(version, secondary, weight)
+        for number in _versions(target):
+            self._get(name, number)
+        return self._set_alias(name, alias, target, expected, actor, reason, dry_run)
+
+    def _set_alias(self, name, alias, target, expected, actor, reason, dry_run) -> Alias:
+        for _ in range(ALIAS_ATTEMPTS):
+            current, token, update_at = self._read_alias(name, alias)
+            _check_expected(name, alias, current, expected)
+            if current == target:
+                return self._alias(name, alias, target, update_at, previous=current)
+            if dry_run:
+                return self._alias(name, alias, target, utc_now(), changed=True, previous=current)
+            entry = HistoryEntry(name, alias, utc_now(), current, target, actor, reason)
+            try:
+                written = self._write_alias(name, alias, target, token, entry)
+            except Conflict:
+                continue  # changed between our read and write: read again
+            return self._alias(name, alias, target, written, changed=True, previous=current)
+        raise Conflict(f"alias {alias!r} of {name!r} kept changing while we tried to update it")
+
+    @aws_call
+    def get_alias(self, name: str, alias: str) -> Alias:
+        layout.validate_name(name)
+        layout.validate_alias(alias)
+        current, _, update_at = self._read_alias(name, alias)
+        if current is None:
+            raise AliasNotFound(name, alias)
+        return self._alias(name, alias, current, update_at)
+
+    @aws_call
+    def list_aliases(self, name: str) -> list[Alias]:
+        layout.validate_name(name)
+        return [
+            self._alias(name, alias, target, update_at)
+            for alias, target, update_at in sorted(self._list_alias_records(name))
+        ]
+
+    @aws_call
+    def delete_alias(
+        self,
+        name: str,
+        alias: str,
+        *,
+        expected_version: str | int | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Delete an alias (recorded in its history); the versions stay."""
+        layout.validate_name(name)
+        layout.validate_alias(alias)
+        expected = (
+            None
+            if expected_version is None
+            else layout.normalize_version(expected_version, "expected-version")
+        )
+        current, token, _ = self._read_alias(name, alias)
+        if current is None:
+            raise AliasNotFound(name, alias)
+        _check_expected(name, alias, current, expected)
+        entry = HistoryEntry(name, alias, utc_now(), current, None, actor, reason)
+        self._write_alias(name, alias, None, token, entry)
+
+    @aws_call
+    def get_alias_history(self, name: str, alias: str, limit: int = 20) -> list[HistoryEntry]:
+        """Recorded changes of an alias, newest first."""
+        layout.validate_name(name)
+        layout.validate_alias(alias)
+        return self._history(name, alias, limit)
+
+    @aws_call
+    def rollback(
+        self,
+        name: str,
+        alias: str,
+        version: str | int | None = None,
+        *,
+        expected_version: str | int | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+        dry_run: bool = False,
+    ) -> Alias:
+        """Restore the alias's previous configuration, or point it at ``version`` alone."""
+        layout.validate_name(name)
+        layout.validate_alias(alias)
+        expected = (
+            None
+            if expected_version is None
+            else layout.normalize_version(expected_version, "expected-version")
+        )
+        current, _, _ = self._read_alias(name, alias)
+        if current is None:
+            raise AliasNotFound(name, alias)
+        _check_expected(name, alias, current, expected)
+        if version is not None:
+            target = AliasTarget(layout.normalize_version(version))
+        else:
+            target = rollback_target(name, alias, current, self._history(name, alias, 1))
+        for number in _versions(target):
+            self._get(name, number)
+        return self._set_alias(
+            name, alias, target, current.version, actor, reason or "rollback", dry_run
+        )
+
+    # ----- lifecycle ----------------------------------------------------------------------
+
+    @aws_call
+    def purge_artifact_versions(
+        self,
+        name: str,
+        keep_last_n: int = 10,
+        purge_older_than_secs: int = 90 * 24 * 60 * 60,
+        *,
+        dry_run: bool = False,
+    ) -> PurgeResult:
+        """Delete old versions, sparing LATEST, the newest ``keep_last_n`` numbered versions,
+        anything younger than ``purge_older_than_secs``, and every version an alias uses."""
+        layout.validate_name(name)
+        for field, value in (("keep-last", keep_last_n), ("older-than", purge_older_than_secs)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidInput(field, f"{value!r} must be a whole number >= 0")
+        purge_time = utc_now()
+        expire = purge_time - timedelta(seconds=purge_older_than_secs)
+        in_use = {v for _, t, _ in self._list_alias_records(name) for v in _versions(t)}
+        numbered = [a for a in self._list_versions(name) if a.version != LATEST]
+        deleted, spared = [], []
+        for artifact in numbered[keep_last_n:]:
+            if artifact.update_at >= expire:
+                continue
+            if artifact.version in in_use:
+                spared.append(artifact.version)
+                continue
+            if not dry_run:
+                self._delete_version(name, artifact.version)
+            deleted.append(artifact)
+        return PurgeResult(purge_time, tuple(deleted), tuple(spared), dry_run)
+
+    @aws_call
+    def purge_artifact(self, name: str) -> None:
+        """Permanently remove every version, alias and history entry of one artifact."""
+        layout.validate_name(name)
+        self._delete_objects(self.artifact_prefix(name))
+        self._purge_records(name)
+
+    @aws_call
+    def purge_all(self) -> None:
+        """Permanently remove everything under the prefix (and every item of the table)."""
+        self._delete_objects(self.s3_prefix + "/" if self.s3_prefix else "")
+        self._purge_records(None)
+
+
+def _versions(target: AliasTarget) -> list[str]:
+    return [v for v in (target.version, target.secondary_version) if v is not None]
+
+
+def _check_expected(name: str, alias: str, current: AliasTarget | None, expected: str | None):
+    if expected is None:
+        return
+    if current is None:
+        raise Conflict(
+            f"alias {alias!r} of {name!r} does not exist, expected it at version {expected}"
+        )
+    if current.version != expected:
+        raise Conflict(
+            f"alias {alias!r} of {name!r} points at {current.version}, not {expected}",
+            hint="Someone moved it meanwhile; check its state and retry",
+        )

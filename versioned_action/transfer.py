@@ -145,9 +145,9 @@ def response_time(response: dict) -> datetime:
     """Server time of a response (its Date header): S3's LastModified without another HEAD."""
     date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
     try:
-        return parsedate_to_datetime(date).astimezone(UTC) if date else datetime.now(UTC)
+        return parsedate_to_datetime(date).astimezone(UTC)
     except (TypeError, ValueError):
-        return datetime.now(UTC)
+        return datetime.now(UTC).replace(microsecond=0)  # S3 keeps whole seconds too
 
 
 def _info(key: str, response: dict, *, part_size: int | None = None) -> ObjectInfo:

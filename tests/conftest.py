@@ -1,0 +1,113 @@
+"""Shared fixtures: a moto server over HTTP for the session, a fresh bucket and table per test."""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+
+import pytest
+from moto import mock_aws
+from moto.server import ThreadedMotoServer
+
+from versioned_action import open_repository
+
+BACKENDS = ["s3", "s3-dynamodb"]
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--slow", action="store_true", help="also run the slow tests (CI does)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch):
+    """Fake credentials and no ambient endpoint or profile: tests never reach real AWS."""
+    for key in list(os.environ):
+        if key.startswith(("AWS_", "VERSIONED_", "INPUT_", "GITHUB_")):
+            monkeypatch.delenv(key)
+    for key, value in FAKE_AWS.items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture
+def unique():
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture(params=["http", "inprocess"])
+def transport(request):
+    return request.param
+
+
+@pytest.fixture
+def make_repo(transport, moto_endpoint, unique, request):
+    """Build repositories on a fresh bucket/table, over the moto server or the in-process mock."""
+    mock = None
+    if transport == "inprocess":
+        mock = mock_aws()
+        mock.start()
+    endpoint = moto_endpoint if transport == "http" else None
+
+    def make(backend: str, *, bootstrap: bool = True, **options):
+        options.setdefault("bucket", f"bkt-{unique}")
+        options.setdefault("table", f"tbl-{unique}")
+        options.setdefault("prefix", "artifacts")
+        repo = open_repository(backend, endpoint_url=endpoint, region="us-east-1", **options)
+        if bootstrap:
+            repo.bootstrap()
+        return repo
+
+    yield make
+    if mock is not None:
+        mock.stop()
+
+
+@pytest.fixture
+def repo(make_repo, backend):
+    return make_repo(backend)
+
+
+@pytest.fixture
+def http_repo(moto_endpoint, backend, unique):
+    """A repository over the moto HTTP server only (for tests that use several processes)."""
+
+    def make(**options):
+        options.setdefault("bucket", f"bkt-{unique}")
+        options.setdefault("table", f"tbl-{unique}")
+        options.setdefault("prefix", "artifacts")
+        repo = open_repository(backend, endpoint_url=moto_endpoint, region="us-east-1", **options)
+        repo.bootstrap()
+        return repo
+
+    return make

@@ -1,0 +1,372 @@
+"""Every repository operation on both backends, over HTTP and in-process moto."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import pytest
+
+from requests_counter import watch
+from versioned_action import (
+    LATEST,
+    AliasNotFound,
+    ArtifactNotFound,
+    BucketNotFound,
+    Conflict,
+    HistoryNotFound,
+    InvalidInput,
+    TableNotFound,
+    VersionNotFound,
+)
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_put_then_get_latest(repo):
+    artifact = repo.put_artifact(
+        "app", b"v1", content_type="application/zip", metadata={"build": "7"}, tags={"team": "a"}
+    )
+    assert (artifact.version, artifact.sha256, artifact.size, artifact.changed) == (
+        LATEST, sha(b"v1"), 2, True
+    )
+    assert artifact.s3uri == repo.s3uri("app", LATEST)
+    stored = repo.get_artifact_version("app")
+    assert (stored.version, stored.sha256) == (LATEST, sha(b"v1"))
+    head = repo.s3.head_object(Bucket=repo.s3_bucket, Key=repo.object_key("app", LATEST))
+    assert head["Metadata"] == {"build": "7", "artifact_name": "app", "artifact_sha256": sha(b"v1")}
+    assert head["ContentType"] == "application/zip"
+    tagging = repo.s3.get_object_tagging(Bucket=repo.s3_bucket, Key=repo.object_key("app", LATEST))
+    assert tagging["TagSet"] == [{"Key": "team", "Value": "a"}]
+    assert repo.get_artifact_content("app") == b"v1"
+
+
+def test_put_same_content_skips_the_upload(repo):
+    repo.put_artifact("app", b"same")
+    stored = repo.get_artifact_version("app")
+    calls = watch(repo)
+    again = repo.put_artifact("app", b"same")
+    assert sum(calls.values()) == 1, calls  # one metadata read, no body sent
+    assert not any("Put" in op or "Upload" in op for op in calls)
+    assert (again.changed, again.update_at) == (False, stored.update_at)
+
+
+def test_put_accepts_paths_and_streams(repo, tmp_path):
+    path = tmp_path / "build.bin"
+    path.write_bytes(b"from a file")
+    assert repo.put_artifact("app", path).sha256 == sha(b"from a file")
+    with path.open("rb") as stream:
+        assert repo.put_artifact("app", stream).changed is False
+    with pytest.raises(InvalidInput, match="path"):
+        repo.put_artifact("app", tmp_path / "missing.bin")
+
+
+def test_publish_numbers_versions_and_dedupes(repo):
+    with pytest.raises(ArtifactNotFound):
+        repo.publish_artifact_version("app")
+    repo.put_artifact("app", b"v1")
+    v1 = repo.publish_artifact_version("app")
+    assert (v1.version, v1.changed, v1.sha256) == ("1", True, sha(b"v1"))
+    same = repo.publish_artifact_version("app")
+    assert (same.version, same.changed) == ("1", False)
+    repo.put_artifact("app", b"v2")
+    v2 = repo.publish_artifact_version("app")
+    assert v2.version == "2"
+    assert [a.version for a in repo.list_artifact_versions("app")] == [LATEST, "2", "1"]
+    assert repo.get_artifact_content("app", 1) == b"v1"
+    assert repo.get_artifact_version("app", "000002").sha256 == sha(b"v2")
+
+
+def test_published_version_keeps_metadata_and_tags(repo):
+    repo.put_artifact("app", b"v1", content_type="text/plain", metadata={"k": "v"}, tags={"t": "1"})
+    repo.publish_artifact_version("app")
+    key = repo.object_key("app", "1")
+    head = repo.s3.head_object(Bucket=repo.s3_bucket, Key=key)
+    assert head["Metadata"]["k"] == "v" and head["ContentType"] == "text/plain"
+    assert repo.s3.get_object_tagging(Bucket=repo.s3_bucket, Key=key)["TagSet"] == [
+        {"Key": "t", "Value": "1"}
+    ]
+
+
+def test_put_and_publish(repo):
+    latest, version = repo.put_and_publish("app", b"release")
+    assert (latest.changed, version.version, version.changed) == (True, "1", True)
+    latest, version = repo.put_and_publish("app", b"release")
+    assert (latest.changed, version.version, version.changed) == (False, "1", False)
+
+
+def test_put_and_publish_ships_its_own_bytes_when_latest_moves(repo, monkeypatch):
+    """Another run replaces LATEST between this step's put and its publish."""
+    original = repo._newest
+
+    def racing_newest(name):
+        other = repo.put_artifact.__wrapped__(repo, name, b"another run's build")
+        assert other.changed
+        monkeypatch.setattr(repo, "_newest", original)
+        return original(name)
+
+    monkeypatch.setattr(repo, "_newest", racing_newest)
+    _, version = repo.put_and_publish("app", b"my build")
+    assert version.sha256 == sha(b"my build")
+    assert repo.get_artifact_content("app", version.version) == b"my build"
+    assert repo.get_artifact_content("app") == b"another run's build"
+
+
+def test_versions_missing(repo):
+    repo.put_artifact("app", b"v1")
+    with pytest.raises(VersionNotFound):
+        repo.get_artifact_version("app", 5)
+    with pytest.raises(ArtifactNotFound):
+        repo.get_artifact_version("nope")
+
+
+def test_list_artifact_names(repo):
+    for name in ("b-app", "a-app"):
+        repo.put_artifact(name, b"x")
+    assert repo.list_artifact_names() == ["a-app", "b-app"]
+
+
+def test_delete_version(repo):
+    repo.put_artifact("app", b"v1")
+    repo.publish_artifact_version("app")
+    repo.put_alias("app", "prod", 1)
+    with pytest.raises(Conflict, match="prod"):
+        repo.delete_artifact_version("app", 1)
+    repo.delete_alias("app", "prod")
+    repo.delete_artifact_version("app", 1)
+    with pytest.raises(VersionNotFound):
+        repo.get_artifact_version("app", 1)
+    with pytest.raises(VersionNotFound):
+        repo.delete_artifact_version("app", 1)
+
+
+def test_soft_delete_in_dynamodb_hard_delete_in_s3(make_repo, backend):
+    repo = make_repo(backend)
+    repo.put_artifact("app", b"v1")
+    repo.publish_artifact_version("app")
+    repo.delete_artifact_version("app", 1)
+    key = repo.object_key("app", "1")
+    listed = repo.s3.list_objects_v2(Bucket=repo.s3_bucket, Prefix=key).get("KeyCount", 0)
+    assert listed == (1 if backend == "s3-dynamodb" else 0)
+    if backend == "s3":
+        with pytest.raises(InvalidInput, match="LATEST"):
+            repo.delete_artifact_version("app", LATEST)
+
+
+def test_deleted_newest_number_is_not_reused_in_dynamodb(make_repo):
+    repo = make_repo("s3-dynamodb")
+    repo.put_artifact("app", b"v1")
+    repo.publish_artifact_version("app")
+    repo.delete_artifact_version("app", 1)
+    assert repo.publish_artifact_version("app").version == "2"
+
+
+def test_aliases(repo):
+    repo.put_artifact("app", b"v1")
+    repo.publish_artifact_version("app")
+    repo.put_artifact("app", b"v2")
+    repo.publish_artifact_version("app")
+    dev = repo.put_alias("app", "development")
+    assert (dev.version, dev.changed, dev.previous) == (LATEST, True, None)
+    prod = repo.put_alias("app", "production", 1)
+    assert prod.version_s3uri == repo.s3uri("app", "1")
+    canary = repo.put_alias("app", "production", 1, 2, 10)
+    assert canary.secondary_version_s3uri == repo.s3uri("app", "2")
+    assert canary.previous.version == "1"
+    again = repo.put_alias("app", "production", 1, 2, 10)
+    assert again.changed is False
+    got = repo.get_alias("app", "production")
+    assert (got.version, got.secondary_version, got.secondary_version_weight) == ("1", "2", 10)
+    assert [a.alias for a in repo.list_aliases("app")] == ["development", "production"]
+    with pytest.raises(VersionNotFound):
+        repo.put_alias("app", "production", 9)
+    with pytest.raises(AliasNotFound):
+        repo.get_alias("app", "nope")
+    repo.delete_alias("app", "development")
+    assert [a.alias for a in repo.list_aliases("app")] == ["production"]
+
+
+def test_random_artifact_follows_the_weights(repo):
+    repo.put_artifact("app", b"v1")
+    repo.publish_artifact_version("app")
+    repo.put_artifact("app", b"v2")
+    repo.publish_artifact_version("app")
+    alias = repo.put_alias("app", "prod", 1, 2, 10)
+    rng = random.Random(7)
+    picks = [alias.random_artifact(rng) for _ in range(2000)]
+    share = picks.count(alias.secondary_version_s3uri) / len(picks)
+    assert 0.07 < share < 0.13
+    assert repo.put_alias("app", "prod", 1).random_artifact(rng) == alias.version_s3uri
+
+
+def test_alias_compare_and_swap(repo):
+    repo.put_artifact("app", b"v1")
+    repo.publish_artifact_version("app")
+    repo.put_artifact("app", b"v2")
+    repo.publish_artifact_version("app")
+    with pytest.raises(Conflict, match="does not exist"):
+        repo.put_alias("app", "prod", 1, expected_version=1)
+    repo.put_alias("app", "prod", 1)
+    with pytest.raises(Conflict, match="points at 1, not 2"):
+        repo.put_alias("app", "prod", 2, expected_version=2)
+    assert repo.put_alias("app", "prod", 2, expected_version=1).version == "2"
+
+
+def test_alias_write_conflict_is_retried_from_a_fresh_read(repo, monkeypatch):
+    repo.put_artifact("app", b"v1")
+    repo.publish_artifact_version("app")
+    repo.put_artifact("app", b"v2")
+    repo.publish_artifact_version("app")
+    repo.put_alias("app", "prod", 1)
+    original = repo._read_alias
+    calls = []
+
+    def interleaved(name, alias):
+        state = original(name, alias)
+        if not calls:
+            calls.append(1)
+            repo.put_alias("app", "prod", LATEST)  # someone else writes after our read
+        return state
+
+    monkeypatch.setattr(repo, "_read_alias", interleaved)
+    result = repo.put_alias("app", "prod", 2)
+    assert result.previous.version == LATEST  # the retry saw the other writer's change
+    history = repo.get_alias_history("app", "prod")
+    assert [e.new.version for e in history] == ["2", LATEST, "1"]
+
+
+def test_history_and_rollback(repo):
+    for content in (b"v1", b"v2", b"v3"):
+        repo.put_artifact("app", content)
+        repo.publish_artifact_version("app")
+    repo.put_alias("app", "prod", 1, actor="alice", reason="first release")
+    with pytest.raises(HistoryNotFound, match="nothing before it"):
+        repo.rollback("app", "prod")
+    repo.put_alias("app", "prod", 1, 2, 20)
+    repo.put_alias("app", "prod", 2)
+    back = repo.rollback("app", "prod", actor="bob")
+    assert back.target.describe() == "1 (80%) + 2 (20%)"
+    assert back.previous.version == "2"
+    history = repo.get_alias_history("app", "prod")
+    assert history[0].reason == "rollback" and history[0].actor == "bob"
+    assert history[-1].actor == "alice" and history[-1].reason == "first release"
+    assert repo.rollback("app", "prod").version == "2"  # undo the undo
+    pinned = repo.rollback("app", "prod", version=3)
+    assert (pinned.version, pinned.secondary_version) == ("3", None)
+    with pytest.raises(Conflict):
+        repo.rollback("app", "prod", expected_version=1)
+    with pytest.raises(AliasNotFound):
+        repo.rollback("app", "staging")
+
+
+def test_rollback_dry_run_changes_nothing(repo):
+    repo.put_artifact("app", b"v1")
+    repo.publish_artifact_version("app")
+    repo.put_alias("app", "prod", LATEST)
+    repo.put_alias("app", "prod", 1)
+    planned = repo.rollback("app", "prod", dry_run=True)
+    assert (planned.version, planned.changed) == (LATEST, True)
+    assert repo.get_alias("app", "prod").version == "1"
+    assert len(repo.get_alias_history("app", "prod")) == 2
+
+
+def test_rollback_without_our_history_fails_clearly(repo):
+    """An alias written by a tool that keeps no history (the peer) cannot be undone blindly."""
+    repo.put_artifact("app", b"v1")
+    repo.publish_artifact_version("app")
+    with pytest.raises(AliasNotFound):
+        repo.rollback("app", "prod")
+    repo.put_alias("app", "prod", 1)
+    entry = repo.get_alias_history("app", "prod")[0]
+    repo._write_alias("app", "prod", type(entry.new)(LATEST), repo._read_alias("app", "prod")[1],
+                      entry)  # a write whose history says version 1, not LATEST
+    with pytest.raises(HistoryNotFound, match="keeps no history"):
+        repo.rollback("app", "prod")
+
+
+def test_purge_keeps_latest_recent_and_aliased(repo):
+    for i in range(1, 6):
+        repo.put_artifact("app", f"v{i}".encode())
+        repo.publish_artifact_version("app")
+    repo.put_alias("app", "prod", 1)
+    repo.put_alias("app", "canary", 3, 2, 5)
+    planned = repo.purge_artifact_versions("app", keep_last_n=2, purge_older_than_secs=0,
+                                           dry_run=True)
+    assert planned.dry_run and [a.version for a in planned.deleted] == []
+    assert sorted(planned.kept_for_aliases) == ["1", "2", "3"]
+    repo.put_alias("app", "canary", 4)
+    purge_time, deleted = repo.purge_artifact_versions("app", keep_last_n=2,
+                                                        purge_older_than_secs=0)
+    assert [a.version for a in deleted] == ["3", "2"]
+    assert [a.version for a in repo.list_artifact_versions("app")] == [LATEST, "5", "4", "1"]
+    kept = repo.purge_artifact_versions("app", keep_last_n=0, purge_older_than_secs=3600)
+    assert kept.deleted == ()
+    with pytest.raises(InvalidInput, match="keep-last"):
+        repo.purge_artifact_versions("app", keep_last_n=-1)
+
+
+def test_purge_artifact_and_all(repo):
+    for name in ("one", "two"):
+        repo.put_artifact(name, b"x")
+        repo.publish_artifact_version(name)
+        repo.put_alias(name, "prod", 1)
+    repo.purge_artifact("one")
+    assert repo.list_artifact_names() == ["two"]
+    with pytest.raises(ArtifactNotFound):
+        repo.get_artifact_version("one")
+    assert repo.list_aliases("one") == []
+    repo.purge_all()
+    assert repo.list_artifact_names() == []
+    assert repo.list_aliases("two") == []
+
+
+def test_download_verifies_and_leaves_nothing_on_mismatch(repo, tmp_path):
+    repo.put_artifact("app", b"good bytes")
+    target = tmp_path / "out" / "app.bin"
+    artifact = repo.download_artifact("app", target)
+    assert target.read_bytes() == b"good bytes" and artifact.size == 10
+    key = repo.object_key("app", LATEST)
+    repo.s3.put_object(Bucket=repo.s3_bucket, Key=key, Body=b"tampered",
+                       Metadata={"artifact_name": "app", "artifact_sha256": sha(b"good bytes")})
+    bad = tmp_path / "bad.bin"
+    with pytest.raises(Exception, match="sha256") as info:
+        repo.download_artifact("app", bad)
+    assert type(info.value).__name__ == "IntegrityError"
+    assert list(tmp_path.iterdir()) == [tmp_path / "out"]
+
+
+def test_missing_bucket_is_named(make_repo, backend):
+    make_repo(backend)  # the table exists; only the bucket is missing
+    repo = make_repo(backend, bootstrap=False, bucket="no-such-bucket-here")
+    with pytest.raises(BucketNotFound, match="no-such-bucket-here"):
+        repo.put_artifact("app", b"x")
+    with pytest.raises(BucketNotFound):
+        repo.list_artifact_names()
+    if backend == "s3":
+        with pytest.raises(BucketNotFound):
+            repo.get_artifact_version("app")
+
+
+def test_missing_table_is_named(make_repo):
+    repo = make_repo("s3-dynamodb", bootstrap=False, table="no-such-table")
+    with pytest.raises(TableNotFound, match="no-such-table"):
+        repo.get_artifact_version("app")
+
+
+def test_bad_input_writes_nothing(repo):
+    with pytest.raises(InvalidInput, match="name"):
+        repo.put_artifact("../evil", b"x")
+    with pytest.raises(InvalidInput, match="metadata"):
+        repo.put_artifact("app", b"x", metadata={"k": "\u00e9"})
+    with pytest.raises(InvalidInput, match="alias"):
+        repo.put_alias("app", "blue-green", 1)
+    assert repo.s3.list_objects_v2(Bucket=repo.s3_bucket).get("KeyCount", 0) == 0
+
+
+def test_bootstrap_is_idempotent(repo):
+    repo.bootstrap()
+    repo.put_artifact("app", b"x")
+    repo.bootstrap()
+    assert repo.get_artifact_content("app") == b"x"

@@ -370,3 +370,16 @@ def test_bootstrap_is_idempotent(repo):
     repo.put_artifact("app", b"x")
     repo.bootstrap()
     assert repo.get_artifact_content("app") == b"x"
+
+
+def test_a_taken_s3_key_becomes_a_gap_in_dynamodb(make_repo):
+    """An object already at the next number (a peer's racing copy) is never overwritten."""
+    repo = make_repo("s3-dynamodb")
+    repo.put_artifact("app", b"v1")
+    repo.s3.put_object(Bucket=repo.s3_bucket, Key=repo.object_key("app", "1"), Body=b"foreign")
+    version = repo.publish_artifact_version("app")
+    assert version.version == "2"
+    assert repo.get_artifact_content("app", 2) == b"v1"
+    body = repo.s3.get_object(Bucket=repo.s3_bucket, Key=repo.object_key("app", "1"))["Body"]
+    assert body.read() == b"foreign"
+    assert [v.version for v in repo.list_artifact_versions("app")] == [LATEST, "2"]

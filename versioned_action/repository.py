@@ -39,6 +39,8 @@ from .transfer import KeyExists, LocalContent, ObjectInfo, SourceChanged, Transf
 
 LATEST = layout.LATEST
 PUBLISH_ATTEMPTS = 20
+PENDING_WAIT = 600.0  # seconds to wait for another run publishing the same bytes
+PENDING_POLL = 0.5
 ALIAS_ATTEMPTS = 8
 Content = bytes | str | Path | LocalContent
 
@@ -60,6 +62,15 @@ def aws_call(method):
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclasses.dataclass(frozen=True)
+class Tip:
+    """The top of an artifact's version numbering, as publishing needs it."""
+
+    newest: Artifact | None  # newest live published version
+    highest: int  # highest number ever taken (live, deleted or claimed)
+    pending_sha256: str | None = None  # sha256 of a claim another publisher is completing
 
 
 class Repository(abc.ABC):
@@ -107,8 +118,8 @@ class Repository(abc.ABC):
         """Live versions, LATEST first, then newest number first."""
 
     @abc.abstractmethod
-    def _newest(self, name: str) -> tuple[Artifact | None, int]:
-        """The newest live published version, and the highest number ever taken."""
+    def _newest(self, name: str) -> Tip:
+        """The newest live published version, the highest number taken, any pending claim."""
 
     def _record_latest(self, name: str, info: ObjectInfo) -> None:
         """Record a new LATEST next to its content (nothing to do where S3 is the record)."""
@@ -122,6 +133,9 @@ class Repository(abc.ABC):
 
     def _release(self, name: str, number: int) -> None:
         """Give back a reservation whose content was never written."""
+
+    def _abandon(self, name: str, number: int) -> None:
+        """Keep a reservation as a permanent gap (its S3 key was already taken)."""
 
     @abc.abstractmethod
     def _delete_version(self, name: str, version: str) -> None: ...
@@ -347,8 +361,11 @@ class Repository(abc.ABC):
     ) -> Artifact:
         latest_key = self.object_key(name, LATEST)
         use_fallback = False
-        for attempt in range(PUBLISH_ATTEMPTS):
-            if attempt:
+        wait_until = time.monotonic() + PENDING_WAIT
+        attempt = 0
+        while attempt < PUBLISH_ATTEMPTS:
+            attempt += 1
+            if attempt > 1:
                 time.sleep(random.uniform(0.01, 0.05) * min(attempt, 10))
             if not use_fallback:
                 if source is None:
@@ -358,10 +375,14 @@ class Repository(abc.ABC):
                         raise Conflict(f"LATEST of {name!r} changed before it could be published")
                     use_fallback = True
             sha256 = expected_sha256 or (source.sha256 if source else None) or ""
-            newest, highest = self._newest(name)
-            if newest is not None and newest.sha256 == sha256:
-                return newest
-            number = highest + 1
+            tip = self._newest(name)
+            if tip.newest is not None and tip.newest.sha256 == sha256:
+                return tip.newest
+            if tip.pending_sha256 == sha256 and time.monotonic() < wait_until:
+                attempt -= 1  # waiting is not a failed attempt
+                time.sleep(PENDING_POLL)  # another run is publishing these bytes: reuse its version
+                continue
+            number = tip.highest + 1
             if number > layout.MAX_VERSION:
                 raise Conflict(f"artifact {name!r} has used all {layout.MAX_VERSION} versions")
             if not self._reserve(name, number, sha256):
@@ -381,7 +402,8 @@ class Repository(abc.ABC):
                         config=self.transfer,
                     )
             except KeyExists:
-                continue  # the number is taken in S3; the reservation stays as a gap
+                self._abandon(name, number)  # taken in S3 by someone else: leave a gap
+                continue
             except SourceChanged:
                 self._release(name, number)
                 source = None  # LATEST moved: re-read it, or upload our own bytes if we have them

@@ -10,7 +10,7 @@ published is first claimed as a soft-deleted item, so it is invisible until its 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -27,9 +27,10 @@ from pynamodb.transactions import TransactWrite
 from .. import history, layout
 from ..errors import ArtifactNotFound, Conflict, VersionNotFound
 from ..models import AliasTarget, Artifact, HistoryEntry
-from ..repository import LATEST, Repository, utc_now
+from ..repository import LATEST, Repository, Tip, utc_now
 from ..transfer import ObjectInfo
 
+CLAIM_TTL = timedelta(minutes=15)  # a claim older than this belongs to a publisher that died
 _CONFLICT_CODES = ("ConditionalCheckFailedException", "TransactionCanceledException")
 
 
@@ -59,6 +60,7 @@ def _models(table: str, region: str, host: str | None):
         update_at = UTCDateTimeAttribute()
         is_deleted = BooleanAttribute(default=False)
         sha256 = UnicodeAttribute()
+        pending = BooleanAttribute(null=True)  # ours: a claimed number whose content is coming
 
     class AliasItem(Item):
         Meta = meta()
@@ -141,14 +143,17 @@ class S3DynamoDBRepository(Repository):
         )
         return [self._to_artifact(item) for item in items]
 
-    def _newest(self, name: str) -> tuple[Artifact | None, int]:
+    def _newest(self, name: str) -> Tip:
         for item in self._Artifact.query(
             name, scan_index_forward=False, consistent_read=True, page_size=2
         ):
             if item.sk == LATEST:
                 continue
-            return (None if item.is_deleted else self._to_artifact(item)), int(item.sk)
-        return None, 0
+            if not item.is_deleted:
+                return Tip(self._to_artifact(item), int(item.sk))
+            fresh = item.pending and utc_now() - item.update_at < CLAIM_TTL
+            return Tip(None, int(item.sk), item.sha256 if fresh else None)
+        return Tip(None, 0)
 
     def _record_latest(self, name: str, info: ObjectInfo) -> None:
         self._Artifact(
@@ -166,6 +171,7 @@ class S3DynamoDBRepository(Repository):
             update_at=utc_now(),
             sha256=sha256,
             is_deleted=True,
+            pending=True,
         )
         try:
             claim.save(condition=self._Artifact.pk.does_not_exist())
@@ -181,6 +187,7 @@ class S3DynamoDBRepository(Repository):
             actions=[
                 self._Artifact.is_deleted.set(False),
                 self._Artifact.update_at.set(info.last_modified),
+                self._Artifact.pending.remove(),
             ],
             condition=self._Artifact.pk.exists(),
         )
@@ -191,6 +198,10 @@ class S3DynamoDBRepository(Repository):
             item.delete(condition=self._Artifact.is_deleted == True)  # noqa: E712
         except PynamoDBException:
             pass  # a leftover claim is a harmless, invisible gap in the numbering
+
+    def _abandon(self, name: str, number: int) -> None:
+        item = self._Artifact(pk=name, sk=layout.version_sk(str(number)))
+        item.update(actions=[self._Artifact.pending.remove()], condition=self._Artifact.pk.exists())
 
     def _delete_version(self, name: str, version: str) -> None:
         item = self._Artifact(pk=name, sk=layout.version_sk(version))

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from .. import history, layout, transfer
 from ..errors import ArtifactNotFound, Conflict, InvalidInput, VersionNotFound, error_code
 from ..models import AliasTarget, Artifact, HistoryEntry
-from ..repository import LATEST, Repository
+from ..repository import LATEST, Repository, Tip
 
 
 class S3Repository(Repository):
@@ -76,11 +76,11 @@ class S3Repository(Repository):
             for (version, _), info in zip(keys, infos, strict=True)
         ]
 
-    def _newest(self, name: str) -> tuple[Artifact | None, int]:
+    def _newest(self, name: str) -> Tip:
         for version, _ in self._version_keys(name, max_keys=10):
             if version != LATEST:
-                return self._get(name, version), int(version)
-        return None, 0
+                return Tip(self._get(name, version), int(version))
+        return Tip(None, 0)
 
     def _delete_version(self, name: str, version: str) -> None:
         if version == LATEST:

@@ -11,6 +11,7 @@ import dataclasses
 import datetime
 import json
 import sys
+from pathlib import Path
 
 
 def plain(value):
@@ -28,6 +29,14 @@ def plain(value):
 
 
 def main() -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from requests_counter import counting_requests
+
+    with counting_requests() as counter:
+        run(counter)
+
+
+def run(counter) -> None:
     from boto_session_manager import BotoSesManager
     from versioned.api import s3_and_dynamodb_backend, s3_only_backend
 
@@ -43,13 +52,14 @@ def main() -> None:
     for method, kwargs in request["steps"]:
         if "content" in kwargs:
             kwargs["content"] = kwargs["content"].encode("latin-1")
+        before = sum(counter.values())
         try:
             if method == "get_content":
                 artifact = repo.get_artifact_version(bsm=bsm, **kwargs)
                 result = artifact.get_content(bsm=bsm)
             else:
                 result = getattr(repo, method)(bsm=bsm, **kwargs)
-            results.append({"ok": plain(result)})
+            results.append({"ok": plain(result), "requests": sum(counter.values()) - before})
         except Exception as err:  # report any peer failure to the test, by type
             results.append({"error": type(err).__name__, "message": str(err)})
     json.dump(results, sys.stdout)

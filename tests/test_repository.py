@@ -383,3 +383,27 @@ def test_a_taken_s3_key_becomes_a_gap_in_dynamodb(make_repo):
     body = repo.s3.get_object(Bucket=repo.s3_bucket, Key=repo.object_key("app", "1"))["Body"]
     assert body.read() == b"foreign"
     assert [v.version for v in repo.list_artifact_versions("app")] == [LATEST, "2"]
+
+
+REQUEST_BUDGET = {  # API calls per operation: stable on any machine, unlike timings
+    "s3": {"put": 2, "put_same": 1, "publish": 4, "publish_unchanged": 3, "put_alias": 4},
+    "s3-dynamodb": {"put": 3, "put_same": 1, "publish": 6, "publish_unchanged": 2,
+                    "put_alias": 3},
+}
+
+
+def test_request_budget(repo, backend):
+    calls = watch(repo)
+    spent = {}
+
+    def measure(label, action):
+        before = sum(calls.values())
+        action()
+        spent[label] = sum(calls.values()) - before
+
+    measure("put", lambda: repo.put_artifact("app", b"v1"))
+    measure("put_same", lambda: repo.put_artifact("app", b"v1"))
+    measure("publish", lambda: repo.publish_artifact_version("app"))
+    measure("publish_unchanged", lambda: repo.publish_artifact_version("app"))
+    measure("put_alias", lambda: repo.put_alias("app", "prod", 1))
+    assert spent == REQUEST_BUDGET[backend]

@@ -151,12 +151,14 @@ def translate(
     """Map a botocore / PynamoDB failure to this project's error tree (by code, never by text)."""
     if isinstance(err, VersionedError):
         return err
-    code = ""
-    if isinstance(err, ClientError):
+    code, target = "", resource
+    if isinstance(err, ClientError):  # our own clients talk to S3 only
         code = error_code(err)
-    elif getattr(err, "cause_response_code", None):  # PynamoDB wraps the ClientError
+        target = target or f"S3 bucket {bucket!r}"
+    elif getattr(err, "cause_response_code", None):  # PynamoDB wraps DynamoDB's ClientError
         code = str(err.cause_response_code)
-    target = resource or (f"table {table!r}" if table else f"bucket {bucket!r}")
+        target = target or f"DynamoDB table {table!r}"
+    target = target or (f"DynamoDB table {table!r}" if table else f"S3 bucket {bucket!r}")
     if code == "NoSuchBucket" and bucket:
         return BucketNotFound(bucket)
     if code == "ResourceNotFoundException" and table:

@@ -228,12 +228,6 @@ class Repository(abc.ABC):
         except ClientError as err:
             raise self._not_found(err, missing) from err
 
-    def _tags(self, info: ObjectInfo) -> dict[str, str]:
-        if info.tags is not None:
-            return dict(info.tags)
-        response = self.s3.get_object_tagging(Bucket=self.s3_bucket, Key=info.key)
-        return {tag["Key"]: tag["Value"] for tag in response["TagSet"]}
-
     def _delete_objects(self, prefix: str) -> None:
         paginator = self.s3.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.s3_bucket, Prefix=prefix):
@@ -397,7 +391,6 @@ class Repository(abc.ABC):
                         self.s3_bucket,
                         source,
                         key,
-                        tags=self._tags(source),
                         if_none_match=True,
                         config=self.transfer,
                     )

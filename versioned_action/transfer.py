@@ -170,8 +170,13 @@ def with_part_size(client, bucket: str, info: ObjectInfo) -> ObjectInfo:
     """Fill in the part size of a multipart object (one HEAD of its first part)."""
     if info.parts_count == 1 or info.part_size:
         return info
-    first = client.head_object(Bucket=bucket, Key=info.key, PartNumber=1, IfMatch=info.etag)
+    first = client.head_object(Bucket=bucket, Key=info.key, PartNumber=1)  # checked later
     return dataclasses.replace(info, part_size=first["ContentLength"])
+
+
+def source_tags(client, bucket: str, key: str) -> dict[str, str]:
+    response = client.get_object_tagging(Bucket=bucket, Key=key)
+    return {tag["Key"]: tag["Value"] for tag in response["TagSet"]}
 
 
 def _tagging(tags: Mapping[str, str] | None) -> dict:
@@ -290,17 +295,16 @@ def copy_exact(
     source: ObjectInfo,
     key: str,
     *,
-    tags: Mapping[str, str] | None,
     if_none_match: bool,
     config: TransferConfig,
 ) -> ObjectInfo:
-    """Copy ``source`` to ``key`` keeping its metadata, only if its bytes are still ``source``'s.
+    """Copy ``source`` to ``key`` with its metadata and tags, only if its bytes are still
+    ``source``'s.
 
     Small objects pass through this process (read with If-Match, sha256 checked, written with
     If-None-Match); large ones are copied server side in the source's own part layout, and the
     copied parts' ETags must add up to the source's ETag before the copy is completed.
     """
-    write_args = _write_args(source.metadata, source.content_type, tags)
     if source.size <= config.multipart_threshold:
         try:
             response = client.get_object(Bucket=bucket, Key=source.key, IfMatch=source.etag)
@@ -308,6 +312,10 @@ def copy_exact(
             if error_code(err) in ("PreconditionFailed", "412", "NoSuchKey", "404"):
                 raise SourceChanged(f"s3 key {source.key!r} changed during the copy") from err
             raise
+        tags = source.tags
+        if tags is None:  # GetObject counts the tags: fetch them only if there are any
+            tags = source_tags(client, bucket, source.key) if response.get("TagCount") else {}
+        write_args = _write_args(source.metadata, source.content_type, tags)
         body = response["Body"].read()
         if source.sha256 and hashlib.sha256(body).hexdigest() != source.sha256:
             raise SourceChanged(f"s3 key {source.key!r} changed during the copy")
@@ -319,6 +327,8 @@ def copy_exact(
         part_size = None
     else:
         source = with_part_size(client, bucket, source)
+        tags = source.tags if source.tags is not None else source_tags(client, bucket, source.key)
+        write_args = _write_args(source.metadata, source.content_type, tags)
         part_size = source.part_size or source.size
         if part_size > MAX_COPY_PART:
             part_size = config.part_size_for(source.size)

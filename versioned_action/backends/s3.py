@@ -47,9 +47,12 @@ class S3Repository(Repository):
 
     def _latest(self, name: str) -> Artifact | None:
         try:
-            return self._get(name, LATEST)
-        except ArtifactNotFound:
-            return None
+            info = transfer.head(self.s3, self.s3_bucket, self.object_key(name, LATEST))
+        except ClientError as err:
+            if error_code(err) in ("404", "NoSuchKey", "NotFound"):
+                return None  # a missing bucket shows on the upload that follows
+            raise
+        return self._artifact(name, LATEST, info, changed=False)
 
     def _version_keys(self, name: str, max_keys: int | None = None) -> list[tuple[str, str]]:
         """(version, key) of every version object, in S3's order: LATEST, then newest first."""

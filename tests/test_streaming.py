@@ -1,0 +1,112 @@
+"""Large files: multipart uploads, verified server-side copies, streamed downloads, memory."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+from requests_counter import watch
+from versioned_action import LATEST
+from versioned_action.transfer import MiB, TransferConfig
+
+SMALL_PARTS = TransferConfig(multipart_threshold=5 * MiB, part_size=5 * MiB, max_workers=3)
+
+
+@pytest.fixture
+def big_repo(http_repo):
+    return http_repo(transfer_config=SMALL_PARTS)
+
+
+def blob(size: int, seed: int) -> bytes:
+    return (seed.to_bytes(4, "big") + os.urandom(1021)) * (size // 1025) + b"x" * (size % 1025)
+
+
+def test_multipart_put_publish_download(big_repo, tmp_path):
+    data = blob(12 * MiB + 17, 1)
+    path = tmp_path / "model.bin"
+    path.write_bytes(data)
+    calls = watch(big_repo)
+    latest = big_repo.put_artifact("model", path)
+    assert calls["s3.UploadPart"] == 3 and calls["s3.CompleteMultipartUpload"] == 1
+    assert latest.sha256 == hashlib.sha256(data).hexdigest() and latest.size == len(data)
+    calls.clear()
+    version = big_repo.publish_artifact_version("model")
+    assert calls["s3.UploadPartCopy"] == 3  # server side, in the source's own part layout
+    assert calls["s3.GetObject"] == 0
+    out = tmp_path / "out.bin"
+    got = big_repo.download_artifact("model", out, version=version.version)
+    assert out.read_bytes() == data and got.sha256 == latest.sha256
+
+
+def test_large_copy_detects_latest_changing_mid_publish(big_repo, monkeypatch):
+    """The copy's parts must add up to the ETag we read, or the copy is thrown away."""
+    first, second = blob(11 * MiB, 2), blob(11 * MiB, 3)
+    big_repo.put_artifact("model", first)
+    original = big_repo._newest
+    state = {"raced": False}
+
+    def racing(name):
+        if not state["raced"]:
+            state["raced"] = True
+            big_repo.put_artifact("model", second)  # after we read LATEST's metadata
+        return original(name)
+
+    monkeypatch.setattr(big_repo, "_newest", racing)
+    version = big_repo.publish_artifact_version("model")
+    stored = big_repo.get_artifact_content("model", version.version)
+    assert hashlib.sha256(stored).hexdigest() == version.sha256
+    assert stored == second
+    assert big_repo.list_artifact_versions("model")[1].version == version.version == "1"
+
+
+def test_put_and_publish_large_ships_its_own_bytes(big_repo, monkeypatch, tmp_path):
+    mine, theirs = blob(6 * MiB, 4), blob(6 * MiB, 5)
+    path = tmp_path / "mine.bin"
+    path.write_bytes(mine)
+    original = big_repo._newest
+
+    def racing(name):
+        monkeypatch.setattr(big_repo, "_newest", original)
+        big_repo.put_artifact("model", theirs)
+        return original(name)
+
+    monkeypatch.setattr(big_repo, "_newest", racing)
+    _, version = big_repo.put_and_publish("model", path)
+    assert big_repo.get_artifact_content("model", version.version) == mine
+    assert big_repo.get_artifact_content("model", LATEST) == theirs
+
+
+def test_unseekable_stream_is_spooled(big_repo):
+    read_fd, write_fd = os.pipe()
+    data = blob(6 * MiB, 6)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the writer child
+        os.close(read_fd)
+        with os.fdopen(write_fd, "wb") as out:
+            out.write(data)
+        os._exit(0)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as stream:
+        artifact = big_repo.put_artifact("piped", stream)
+    os.waitpid(pid, 0)
+    assert big_repo.get_artifact_content("piped") == data
+    assert artifact.size == len(data)
+
+
+def _memory_benchmark():
+    path = Path(__file__).parents[1] / "benchmarks" / "memory.py"
+    spec = importlib.util.spec_from_file_location("memory_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_one_gib_stays_under_150_mb():
+    result = _memory_benchmark().measure(1024)
+    assert result["identical"], result
+    assert result["peak_rss_mib"] < 150, result

@@ -51,7 +51,8 @@ def moto_server():
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.time() + 30
@@ -75,7 +76,8 @@ def make_file(path: Path, size_mib: int) -> None:
 def measure(size_mib: int, backend: str = "s3") -> dict:
     env = {
         **os.environ,
-        "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_DEFAULT_REGION": "us-east-1",
     }
     with tempfile.TemporaryDirectory() as tmp, moto_server() as endpoint:
@@ -83,14 +85,20 @@ def measure(size_mib: int, backend: str = "s3") -> dict:
         make_file(source, size_mib)
         done = subprocess.run(
             [sys.executable, "-c", CHILD, backend, endpoint, str(source), str(target)],
-            capture_output=True, text=True, env=env, check=False, timeout=3600,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=3600,
         )
         if done.returncode:
             raise RuntimeError(done.stderr)
         result = json.loads(done.stdout)
         result["size_mib"] = size_mib
-        result["identical"] = source.read_bytes() == target.read_bytes() if size_mib <= 64 else (
-            result["sha256"] == result["downloaded_sha256"]
+        result["identical"] = (
+            source.read_bytes() == target.read_bytes()
+            if size_mib <= 64
+            else (result["sha256"] == result["downloaded_sha256"])
         )
         return result
 

@@ -35,19 +35,36 @@ STEPS = [
     ("get version", "get_artifact_version", {"name": "app", "version": 1}),
     ("list versions (3)", "list_artifact_versions", {"name": "app"}),
     ("put alias", "put_alias", {"name": "app", "alias": "prod", "version": 1}),
-    ("put alias (canary)", "put_alias", {"name": "app", "alias": "prod", "version": 1,
-                                         "secondary_version": 2, "secondary_version_weight": 10}),
+    (
+        "put alias (canary)",
+        "put_alias",
+        {
+            "name": "app",
+            "alias": "prod",
+            "version": 1,
+            "secondary_version": 2,
+            "secondary_version_weight": 10,
+        },
+    ),
     ("get alias", "get_alias", {"name": "app", "alias": "prod"}),
     ("list aliases (1)", "list_aliases", {"name": "app"}),
-    ("purge versions", "purge_artifact_versions", {"name": "app", "keep_last_n": 0,
-                                                   "purge_older_than_secs": 0}),
+    (
+        "purge versions",
+        "purge_artifact_versions",
+        {"name": "app", "keep_last_n": 0, "purge_older_than_secs": 0},
+    ),
 ]
 
 
 def ours(backend: str, endpoint: str) -> list[int]:
     suffix = uuid.uuid4().hex[:8]
-    repo = open_repository(backend, bucket=f"ours-{suffix}", table=f"ours-{suffix}",
-                           endpoint_url=endpoint, region="us-east-1")
+    repo = open_repository(
+        backend,
+        bucket=f"ours-{suffix}",
+        table=f"ours-{suffix}",
+        endpoint_url=endpoint,
+        region="us-east-1",
+    )
     repo.bootstrap()
     counter = watch(repo)
     counts = []
@@ -66,11 +83,17 @@ def peer(backend: str, endpoint: str) -> list[int | None]:
     settings = {"s3_bucket": f"peer-{suffix}", "s3_prefix": "versioned-artifacts"}
     if backend == "s3-dynamodb":
         settings["dynamodb_table_name"] = f"peer-{suffix}"
-    request = {"backend": backend, "repo": settings,
-               "steps": [[method, kwargs] for _, method, kwargs in STEPS]}
+    request = {
+        "backend": backend,
+        "repo": settings,
+        "steps": [[method, kwargs] for _, method, kwargs in STEPS],
+    }
     done = subprocess.run(
-        [sys.executable, str(TESTS / "peer_driver.py")], input=json.dumps(request),
-        capture_output=True, text=True, env={**os.environ, "AWS_ENDPOINT_URL": endpoint},
+        [sys.executable, str(TESTS / "peer_driver.py")],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "AWS_ENDPOINT_URL": endpoint},
         check=False,
     )
     if done.returncode:
@@ -80,8 +103,9 @@ def peer(backend: str, endpoint: str) -> list[int | None]:
 
 def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-                      AWS_DEFAULT_REGION="us-east-1")
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1"
+    )
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -33,9 +33,22 @@ def run_workers(repo, backend, moto_endpoint, mode, payloads):
     start = time.time() + 2.0  # every process is up before the first one starts
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, backend, repo.s3_bucket,
-             getattr(repo, "dynamodb_table_name", "unused"), moto_endpoint, str(start), mode, p],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+            [
+                sys.executable,
+                "-c",
+                WORKER,
+                backend,
+                repo.s3_bucket,
+                getattr(repo, "dynamodb_table_name", "unused"),
+                moto_endpoint,
+                str(start),
+                mode,
+                p,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ),
         )
         for p in payloads
     ]

@@ -30,8 +30,11 @@ def pynamodb_error(code: str) -> GetError:
         (pynamodb_error("AccessDeniedException"), errors.AccessDenied, "tbl"),
         (pynamodb_error("ConditionalCheckFailedException"), errors.Conflict, "tbl"),
         (NoCredentialsError(), errors.AccessDenied, "credentials"),
-        (EndpointConnectionError(endpoint_url="http://127.0.0.1:1"), errors.EndpointUnreachable,
-         "127.0.0.1:1"),
+        (
+            EndpointConnectionError(endpoint_url="http://127.0.0.1:1"),
+            errors.EndpointUnreachable,
+            "127.0.0.1:1",
+        ),
     ],
 )
 def test_translation_by_code(err, kind, named):
@@ -50,9 +53,14 @@ def test_messages_are_never_parsed():
 
 
 def test_every_error_tells_what_to_do():
-    for error in (errors.BucketNotFound("b"), errors.TableNotFound("t"),
-                  errors.AccessDenied("bucket 'b'"), errors.AliasNotFound("a", "prod"),
-                  errors.HistoryNotFound("a", "prod"), errors.VersionNotFound("a", "3")):
+    for error in (
+        errors.BucketNotFound("b"),
+        errors.TableNotFound("t"),
+        errors.AccessDenied("bucket 'b'"),
+        errors.AliasNotFound("a", "prod"),
+        errors.HistoryNotFound("a", "prod"),
+        errors.VersionNotFound("a", "3"),
+    ):
         assert error.hint and error.hint in str(error)
 
 
@@ -62,8 +70,9 @@ def test_access_denied_from_a_real_server(moto_endpoint, monkeypatch):
 
     from versioned_action import AccessDenied, open_repository
 
-    repo = open_repository("s3", bucket="denied-bucket", endpoint_url=moto_endpoint,
-                           region="us-east-1")
+    repo = open_repository(
+        "s3", bucket="denied-bucket", endpoint_url=moto_endpoint, region="us-east-1"
+    )
     repo.bootstrap()
     requests.post(f"{moto_endpoint}/moto-api/reset-auth", data=b"0", timeout=10)
     try:

@@ -45,8 +45,13 @@ def peer(backend, settings, moto_endpoint):
         env = {**os.environ, "AWS_ENDPOINT_URL": moto_endpoint}
         request = {"backend": backend, "repo": settings, "steps": [list(s) for s in steps]}
         done = subprocess.run(
-            [sys.executable, str(DRIVER)], input=json.dumps(request), capture_output=True,
-            text=True, env=env, timeout=120, check=False,
+            [sys.executable, str(DRIVER)],
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
         )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
@@ -75,14 +80,24 @@ def ok(results):
 
 
 def test_peer_writes_we_read_and_change(peer, ours):
-    ok(peer(
-        ("put_artifact", {"name": "app", "content": "v1", "metadata": {"team": "a"}}),
-        ("publish_artifact_version", {"name": "app"}),
-        ("put_artifact", {"name": "app", "content": "v2"}),
-        ("publish_artifact_version", {"name": "app"}),
-        ("put_alias", {"name": "app", "alias": "prod", "version": 1, "secondary_version": 2,
-                       "secondary_version_weight": 25}),
-    ))
+    ok(
+        peer(
+            ("put_artifact", {"name": "app", "content": "v1", "metadata": {"team": "a"}}),
+            ("publish_artifact_version", {"name": "app"}),
+            ("put_artifact", {"name": "app", "content": "v2"}),
+            ("publish_artifact_version", {"name": "app"}),
+            (
+                "put_alias",
+                {
+                    "name": "app",
+                    "alias": "prod",
+                    "version": 1,
+                    "secondary_version": 2,
+                    "secondary_version_weight": 25,
+                },
+            ),
+        )
+    )
     assert ours.list_artifact_names() == ["app"]
     assert [v.version for v in ours.list_artifact_versions("app")] == [LATEST, "2", "1"]
     assert ours.get_artifact_content("app", 1) == b"v1"
@@ -108,14 +123,16 @@ def test_we_write_peer_reads_and_changes(peer, ours):
     ours.put_alias("app", "prod", 1, 2, 30)
     ours.put_alias("app", "prod", 2)  # leaves history behind, which the peer must ignore
     ours.put_alias("app", "dev")
-    names, versions, latest, content, alias, aliases = ok(peer(
-        ("list_artifact_names", {}),
-        ("list_artifact_versions", {"name": "app"}),
-        ("get_artifact_version", {"name": "app"}),
-        ("get_content", {"name": "app", "version": 1}),
-        ("get_alias", {"name": "app", "alias": "prod"}),
-        ("list_aliases", {"name": "app"}),
-    ))
+    names, versions, latest, content, alias, aliases = ok(
+        peer(
+            ("list_artifact_names", {}),
+            ("list_artifact_versions", {"name": "app"}),
+            ("get_artifact_version", {"name": "app"}),
+            ("get_content", {"name": "app", "version": 1}),
+            ("get_alias", {"name": "app", "alias": "prod"}),
+            ("list_aliases", {"name": "app"}),
+        )
+    )
     assert names == ["app"]
     assert [v["version"] for v in versions] == [LATEST, "2", "1"]
     assert latest["sha256"] == ours.get_artifact_version("app").sha256
@@ -123,16 +140,24 @@ def test_we_write_peer_reads_and_changes(peer, ours):
     assert alias["version"] == "2" and alias["version_s3uri"] == ours.s3uri("app", "2")
     assert sorted(a["alias"] for a in aliases) == ["dev", "prod"]
     # the peer changes what we wrote, and we keep reading it
-    _, published = ok(peer(
-        ("put_artifact", {"name": "app", "content": "v3"}),
-        ("publish_artifact_version", {"name": "app"}),
-    ))
+    _, published = ok(
+        peer(
+            ("put_artifact", {"name": "app", "content": "v3"}),
+            ("publish_artifact_version", {"name": "app"}),
+        )
+    )
     assert published["version"] == "3"
     ok(peer(("put_alias", {"name": "app", "alias": "prod", "version": 3})))
     assert ours.get_alias("app", "prod").version == "3"
     assert ours.get_artifact_content("app", 3) == b"v3"
-    ok(peer(("purge_artifact_versions", {"name": "app", "keep_last_n": 1,
-                                          "purge_older_than_secs": 0})))
+    ok(
+        peer(
+            (
+                "purge_artifact_versions",
+                {"name": "app", "keep_last_n": 1, "purge_older_than_secs": 0},
+            )
+        )
+    )
     assert [v.version for v in ours.list_artifact_versions("app")][:2] == [LATEST, "3"]
 
 

@@ -12,8 +12,15 @@ from versioned_action.errors import InvalidInput
 
 @pytest.mark.parametrize(
     ("given", "expected"),
-    [(None, "LATEST"), ("LATEST", "LATEST"), ("latest", "LATEST"), (1, "1"), ("7", "7"),
-     ("000042", "42"), (999999, "999999")],
+    [
+        (None, "LATEST"),
+        ("LATEST", "LATEST"),
+        ("latest", "LATEST"),
+        (1, "1"),
+        ("7", "7"),
+        ("000042", "42"),
+        (999999, "999999"),
+    ],
 )
 def test_normalize_version(given, expected):
     assert layout.normalize_version(given) == expected
@@ -28,8 +35,12 @@ def test_normalize_version_rejects(given):
 
 @pytest.mark.parametrize(
     ("version", "filename"),
-    [("LATEST", "000000_LATEST"), ("1", "999999_000001"), ("2", "999998_000002"),
-     ("999999", "000001_999999")],
+    [
+        ("LATEST", "000000_LATEST"),
+        ("1", "999999_000001"),
+        ("2", "999998_000002"),
+        ("999999", "000001_999999"),
+    ],
 )
 def test_s3only_filename_round_trip(version, filename):
     assert layout.s3only_filename(version) == filename
@@ -43,7 +54,9 @@ def test_foreign_filenames_are_ignored(filename):
     assert layout.s3only_version_from_filename(filename, ".bin") is None
 
 
-@pytest.mark.parametrize(("version", "sk"), [("LATEST", "LATEST"), ("1", "000001"), ("123", "000123")])
+@pytest.mark.parametrize(
+    ("version", "sk"), [("LATEST", "LATEST"), ("1", "000001"), ("123", "000123")]
+)
 def test_dynamodb_sort_keys(version, sk):
     assert layout.version_sk(version) == sk
     assert layout.version_from_sk(sk) == version
@@ -59,7 +72,9 @@ def test_valid_names(name):
     assert layout.validate_name(name) == name
 
 
-@pytest.mark.parametrize("name", ["", "a/b", "..", "a..b", "-x", ".hidden", "sp ace", "x" * 129, "é"])
+@pytest.mark.parametrize(
+    "name", ["", "a/b", "..", "a..b", "-x", ".hidden", "sp ace", "x" * 129, "é"]
+)
 def test_invalid_names(name):
     with pytest.raises(InvalidInput, match="name"):
         layout.validate_name(name)
@@ -86,10 +101,15 @@ def test_weights(version, secondary, weight, expected):
 
 @pytest.mark.parametrize(
     ("version", "secondary", "weight", "field"),
-    [("1", None, 10, "secondary-weight"), ("1", "1", 10, "secondary-version"),
-     ("1", "2", None, "secondary-weight"), ("1", "2", 100, "secondary-weight"),
-     ("1", "2", -1, "secondary-weight"), ("1", "2", "10", "secondary-weight"),
-     ("1", "2", True, "secondary-weight")],
+    [
+        ("1", None, 10, "secondary-weight"),
+        ("1", "1", 10, "secondary-version"),
+        ("1", "2", None, "secondary-weight"),
+        ("1", "2", 100, "secondary-weight"),
+        ("1", "2", -1, "secondary-weight"),
+        ("1", "2", "10", "secondary-weight"),
+        ("1", "2", True, "secondary-weight"),
+    ],
 )
 def test_bad_weights(version, secondary, weight, field):
     with pytest.raises(InvalidInput) as info:
@@ -103,8 +123,14 @@ def test_metadata_adds_the_name_and_lowercases():
 
 @pytest.mark.parametrize(
     "metadata",
-    [{"artifact_sha256": "x"}, {"bad key": "v"}, {"k": "caf\u00e9"}, {"k": "line\nbreak"},
-     {"k": "v" * 2000, "k2": "v"}, {"A": "1", "a": "2"}],
+    [
+        {"artifact_sha256": "x"},
+        {"bad key": "v"},
+        {"k": "caf\u00e9"},
+        {"k": "line\nbreak"},
+        {"k": "v" * 2000, "k2": "v"},
+        {"A": "1", "a": "2"},
+    ],
 )
 def test_bad_metadata(metadata):
     with pytest.raises(InvalidInput, match="metadata"):
@@ -133,11 +159,19 @@ def test_bad_content_types(value):
 def test_alias_document_has_exactly_the_peer_keys():
     raw = layout.encode_alias_document("app", "prod", "2", "3", 10, "s3://b/k2", "s3://b/k3")
     assert set(json.loads(raw)) == {
-        "name", "alias", "update_at", "version", "secondary_version",
-        "secondary_version_weight", "version_s3uri", "secondary_version_s3uri",
+        "name",
+        "alias",
+        "update_at",
+        "version",
+        "secondary_version",
+        "secondary_version_weight",
+        "version_s3uri",
+        "secondary_version_s3uri",
     }
     assert layout.decode_alias_document(raw) == {
-        "version": "2", "secondary_version": "3", "secondary_version_weight": 10
+        "version": "2",
+        "secondary_version": "3",
+        "secondary_version_weight": 10,
     }
 
 

@@ -28,10 +28,15 @@ def test_s3_only_quick_start(make_repo):
     v1, v2, v3 = content("version 1.0"), content("version 2.0 - enhanced"), content("3.0")
 
     artifact = repo.put_artifact(
-        name, v1, content_type="application/octet-stream",
+        name,
+        v1,
+        content_type="application/octet-stream",
         metadata={"description": "core", "version": "1.0", "created_by": "dev_team"},
     )
-    assert artifact.s3uri == f"s3://{repo.s3_bucket}/artifacts/my_application/versions/000000_LATEST.bin"
+    assert (
+        artifact.s3uri
+        == f"s3://{repo.s3_bucket}/artifacts/my_application/versions/000000_LATEST.bin"
+    )
     assert repo.get_artifact_content(name) == v1
     assert repo.list_artifact_names() == [name]
 
@@ -54,11 +59,13 @@ def test_s3_only_quick_start(make_repo):
 
     repo.put_artifact(name, v3, metadata={"version": "3.0"})
     assert repo.publish_artifact_version(name).version == "3"
-    canary = repo.put_alias(name, "production", version=2, secondary_version=3,
-                            secondary_version_weight=10)
+    canary = repo.put_alias(
+        name, "production", version=2, secondary_version=3, secondary_version_weight=10
+    )
     assert 0.07 < canary_share(canary) < 0.13
-    half = repo.put_alias(name, "production", version=2, secondary_version=3,
-                          secondary_version_weight=50)
+    half = repo.put_alias(
+        name, "production", version=2, secondary_version=3, secondary_version_weight=50
+    )
     assert 0.45 < canary_share(half) < 0.55
     assert repo.put_alias(name, "production", version=3).version == "3"
 
@@ -66,14 +73,15 @@ def test_s3_only_quick_start(make_repo):
     assert repo.get_artifact_content(name, repo.get_alias(name, "production").version) == v2
 
     assert len(repo.list_artifact_versions(name)) == 4
-    purge_time, deleted = repo.purge_artifact_versions(name, keep_last_n=2,
-                                                        purge_older_than_secs=0)
+    purge_time, deleted = repo.purge_artifact_versions(name, keep_last_n=2, purge_older_than_secs=0)
     assert [d.version for d in deleted] == ["1"]
     assert [v.version for v in repo.list_artifact_versions(name)] == [LATEST, "3", "2"]
     assert keys(repo) == sorted(
-        [f"artifacts/{name}/versions/000000_LATEST.bin",
-         f"artifacts/{name}/versions/999998_000002.bin",
-         f"artifacts/{name}/versions/999997_000003.bin"]
+        [
+            f"artifacts/{name}/versions/000000_LATEST.bin",
+            f"artifacts/{name}/versions/999998_000002.bin",
+            f"artifacts/{name}/versions/999997_000003.bin",
+        ]
         + [f"artifacts/{name}/aliases/{a}.json" for a in ("development", "production", "staging")]
         + [k for k in keys(repo) if k.startswith(f"artifacts/{name}/history/")]
     )
@@ -90,7 +98,9 @@ def test_s3_dynamodb_quick_start(make_repo):
     v3 = b"Database content for version 3.0 with ml_features"
 
     artifact = repo.put_artifact(
-        name, v1, content_type="application/x-sqlite3",
+        name,
+        v1,
+        content_type="application/x-sqlite3",
         metadata={"schema_version": "1.0", "created_by": "data_team"},
     )
     assert artifact.s3uri == f"s3://{repo.s3_bucket}/artifacts/{name}/LATEST"
@@ -110,7 +120,9 @@ def test_s3_dynamodb_quick_start(make_repo):
     repo.put_alias(name, "staging", version=2)
     repo.put_alias(name, "production", version=1)
     assert {a.alias: a.version for a in repo.list_aliases(name)} == {
-        "development": LATEST, "production": "1", "staging": "2"
+        "development": LATEST,
+        "production": "1",
+        "staging": "2",
     }
 
     new_prod = repo.put_alias(name, "production", version=2)
@@ -118,8 +130,9 @@ def test_s3_dynamodb_quick_start(make_repo):
 
     repo.put_artifact(name, v3, metadata={"canary_candidate": "true"})
     assert repo.publish_artifact_version(name).version == "3"
-    canary = repo.put_alias(name, "production", version=2, secondary_version=3,
-                            secondary_version_weight=10)
+    canary = repo.put_alias(
+        name, "production", version=2, secondary_version=3, secondary_version_weight=10
+    )
     assert 0.07 < canary_share(canary) < 0.13
     repo.put_alias(name, "production", version=2, secondary_version=3, secondary_version_weight=50)
     assert repo.put_alias(name, "production", version=3).version == "3"

@@ -6,8 +6,8 @@ import hashlib
 import random
 
 import pytest
-
 from requests_counter import watch
+
 from versioned_action import (
     LATEST,
     AliasNotFound,
@@ -30,7 +30,10 @@ def test_put_then_get_latest(repo):
         "app", b"v1", content_type="application/zip", metadata={"build": "7"}, tags={"team": "a"}
     )
     assert (artifact.version, artifact.sha256, artifact.size, artifact.changed) == (
-        LATEST, sha(b"v1"), 2, True
+        LATEST,
+        sha(b"v1"),
+        2,
+        True,
     )
     assert artifact.s3uri == repo.s3uri("app", LATEST)
     stored = repo.get_artifact_version("app")
@@ -280,8 +283,9 @@ def test_rollback_without_our_history_fails_clearly(repo):
         repo.rollback("app", "prod")
     repo.put_alias("app", "prod", 1)
     entry = repo.get_alias_history("app", "prod")[0]
-    repo._write_alias("app", "prod", type(entry.new)(LATEST), repo._read_alias("app", "prod")[1],
-                      entry)  # a write whose history says version 1, not LATEST
+    repo._write_alias(
+        "app", "prod", type(entry.new)(LATEST), repo._read_alias("app", "prod")[1], entry
+    )  # a write whose history says version 1, not LATEST
     with pytest.raises(HistoryNotFound, match="keeps no history"):
         repo.rollback("app", "prod")
 
@@ -292,13 +296,15 @@ def test_purge_keeps_latest_recent_and_aliased(repo):
         repo.publish_artifact_version("app")
     repo.put_alias("app", "prod", 1)
     repo.put_alias("app", "canary", 3, 2, 5)
-    planned = repo.purge_artifact_versions("app", keep_last_n=2, purge_older_than_secs=0,
-                                           dry_run=True)
+    planned = repo.purge_artifact_versions(
+        "app", keep_last_n=2, purge_older_than_secs=0, dry_run=True
+    )
     assert planned.dry_run and [a.version for a in planned.deleted] == []
     assert sorted(planned.kept_for_aliases) == ["1", "2", "3"]
     repo.put_alias("app", "canary", 4)
-    purge_time, deleted = repo.purge_artifact_versions("app", keep_last_n=2,
-                                                        purge_older_than_secs=0)
+    purge_time, deleted = repo.purge_artifact_versions(
+        "app", keep_last_n=2, purge_older_than_secs=0
+    )
     assert [a.version for a in deleted] == ["3", "2"]
     assert [a.version for a in repo.list_artifact_versions("app")] == [LATEST, "5", "4", "1"]
     kept = repo.purge_artifact_versions("app", keep_last_n=0, purge_older_than_secs=3600)
@@ -328,8 +334,12 @@ def test_download_verifies_and_leaves_nothing_on_mismatch(repo, tmp_path):
     artifact = repo.download_artifact("app", target)
     assert target.read_bytes() == b"good bytes" and artifact.size == 10
     key = repo.object_key("app", LATEST)
-    repo.s3.put_object(Bucket=repo.s3_bucket, Key=key, Body=b"tampered",
-                       Metadata={"artifact_name": "app", "artifact_sha256": sha(b"good bytes")})
+    repo.s3.put_object(
+        Bucket=repo.s3_bucket,
+        Key=key,
+        Body=b"tampered",
+        Metadata={"artifact_name": "app", "artifact_sha256": sha(b"good bytes")},
+    )
     bad = tmp_path / "bad.bin"
     with pytest.raises(Exception, match="sha256") as info:
         repo.download_artifact("app", bad)
@@ -387,8 +397,7 @@ def test_a_taken_s3_key_becomes_a_gap_in_dynamodb(make_repo):
 
 REQUEST_BUDGET = {  # API calls per operation: stable on any machine, unlike timings
     "s3": {"put": 2, "put_same": 1, "publish": 4, "publish_unchanged": 3, "put_alias": 4},
-    "s3-dynamodb": {"put": 3, "put_same": 1, "publish": 6, "publish_unchanged": 2,
-                    "put_alias": 3},
+    "s3-dynamodb": {"put": 3, "put_same": 1, "publish": 6, "publish_unchanged": 2, "put_alias": 3},
 }
 
 

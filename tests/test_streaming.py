@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from requests_counter import watch
+
 from versioned_action import LATEST
 from versioned_action.transfer import MiB, TransferConfig
 

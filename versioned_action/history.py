@@ -1,4 +1,4 @@
-"""Alias history: how an entry is stored (both backends use one JSON form) and what rollback picks."""
+"""Alias history: one stored JSON form for both backends, and what a rollback picks."""
 
 from __future__ import annotations
 

@@ -82,9 +82,7 @@ def normalize_version(version: object, field: str = "version") -> str:
     return str(number)
 
 
-def validate_weight(
-    version: str, secondary_version: str | None, weight: object
-) -> int | None:
+def validate_weight(version: str, secondary_version: str | None, weight: object) -> int | None:
     """Check a canary split; returns the weight (None without a secondary version)."""
     if secondary_version is None:
         if weight is not None:

@@ -8,6 +8,7 @@ silently takes bytes that changed after we read the source's metadata.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -82,7 +83,7 @@ class LocalContent:
                 return stream, False
         except (AttributeError, ValueError):
             pass
-        spool = tempfile.TemporaryFile()
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by LocalContent.close()
         shutil.copyfileobj(stream, spool, CHUNK)
         return spool, True
 
@@ -206,8 +207,9 @@ def _ranges(size: int, part_size: int) -> list[tuple[int, int, int]]:
     ]
 
 
-def _multipart(client, bucket, key, write_args, ranges, send_part, if_none_match, config,
-               verify=None):
+def _multipart(
+    client, bucket, key, write_args, ranges, send_part, if_none_match, config, verify=None
+):
     """Create a multipart upload, send parts in parallel, verify, complete; abort on failure."""
     upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, **write_args)["UploadId"]
     try:
@@ -228,10 +230,8 @@ def _multipart(client, bucket, key, write_args, ranges, send_part, if_none_match
             key,
         )
     except BaseException:
-        try:
+        with contextlib.suppress(ClientError):  # it may be gone; the original error matters
             client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-        except ClientError:
-            pass  # the upload may already be gone; the original error matters
         raise
 
 
@@ -386,9 +386,9 @@ def _same_bytes(client, bucket: str, source: ObjectInfo, etags: list[str]) -> bo
         return False
 
 
-def download(client, bucket: str, key: str, dest: Path, *, etag: str | None = None) -> tuple[
-    ObjectInfo, str
-]:
+def download(
+    client, bucket: str, key: str, dest: Path, *, etag: str | None = None
+) -> tuple[ObjectInfo, str]:
     """Stream ``key`` into ``dest`` through a temporary file; verify its recorded sha256.
 
     On any failure, including a sha256 mismatch, nothing is left at ``dest``.

@@ -10,6 +10,7 @@ published is first claimed as a soft-deleted item, so it is invisible until its 
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 
 from pynamodb.attributes import (
@@ -194,10 +195,9 @@ class S3DynamoDBRepository(Repository):
 
     def _release(self, name: str, number: int) -> None:
         item = self._Artifact(pk=name, sk=layout.version_sk(str(number)))
-        try:
+        # a claim left behind is a harmless, invisible gap in the numbering
+        with contextlib.suppress(PynamoDBException):
             item.delete(condition=self._Artifact.is_deleted == True)  # noqa: E712
-        except PynamoDBException:
-            pass  # a leftover claim is a harmless, invisible gap in the numbering
 
     def _abandon(self, name: str, number: int) -> None:
         item = self._Artifact(pk=name, sk=layout.version_sk(str(number)))

@@ -35,8 +35,10 @@ class S3Repository(Repository):
         return layout.join_key(self.s3_prefix, name, "history", alias) + "/"
 
     def _missing(self, name: str, version: str):
-        return ArtifactNotFound(name, self.where()) if version == LATEST else VersionNotFound(
-            name, version
+        return (
+            ArtifactNotFound(name, self.where())
+            if version == LATEST
+            else VersionNotFound(name, version)
         )
 
     # ----- versions -----------------------------------------------------------------------
@@ -133,9 +135,11 @@ class S3Repository(Repository):
                 if error_code(err) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
                     raise Conflict(f"alias {alias!r} of {name!r} changed concurrently") from err
                 raise
-        history_key = self._history_prefix(name, alias) + history.newest_first_token(
-            entry.changed_at
-        ) + ".json"
+        history_key = (
+            self._history_prefix(name, alias)
+            + history.newest_first_token(entry.changed_at)
+            + ".json"
+        )
         self.s3.put_object(
             Bucket=self.s3_bucket,
             Key=history_key,

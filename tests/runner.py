@@ -1,0 +1,119 @@
+"""Emulates how the GitHub runner starts a container action, for running the entrypoint."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).parents[1]
+ENTRYPOINT = ROOT / "entrypoint" / "main.py"
+
+
+def action_metadata() -> dict:
+    return yaml.safe_load((ROOT / "action.yml").read_text())
+
+
+def parse_output_file(text: str) -> dict[str, str]:
+    """Read ``GITHUB_OUTPUT`` by the runner's rules: ``name=value`` or ``name<<DELIM`` blocks."""
+    outputs: dict[str, str] = {}
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not line:
+            continue
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            body = []
+            while lines[i] != delimiter:
+                body.append(lines[i])
+                i += 1
+            i += 1
+            outputs[name] = "\n".join(body)
+        else:
+            name, value = line.split("=", 1)
+            outputs[name] = value
+    return outputs
+
+
+@dataclasses.dataclass
+class Step:
+    returncode: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+    summary: str
+
+    @property
+    def errors(self) -> list[str]:
+        return [line for line in self.stdout.splitlines() if line.startswith("::error")]
+
+
+class Runner:
+    """One job: a workspace directory and the environment every step's container gets."""
+
+    def __init__(self, workspace: Path, endpoint: str, **context: str):
+        self.workspace = workspace
+        self.endpoint = endpoint
+        self.metadata = action_metadata()
+        self.context = {
+            "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
+            "GITHUB_REF_NAME": "main",
+            "GITHUB_REPOSITORY": "acme/widgets",
+            "GITHUB_RUN_ID": "4242",
+            "GITHUB_ACTOR": "octocat",
+            "GITHUB_EVENT_NAME": "push",
+            **context,
+        }
+        self.step_number = 0
+
+    def step(self, **inputs: str) -> Step:
+        """Run the entrypoint once with ``inputs`` (named as in action.yml, ``_`` for ``-``)."""
+        self.step_number += 1
+        files = self.workspace.parent / f"runner-files-{self.step_number}"
+        files.mkdir(exist_ok=True)
+        output_file, summary_file = files / "output", files / "summary"
+        output_file.touch()
+        summary_file.touch()
+        given = {k.replace("_", "-"): str(v) for k, v in inputs.items()}
+        unknown = set(given) - set(self.metadata["inputs"])
+        assert not unknown, f"not inputs of action.yml: {unknown}"
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(self.workspace.parent),
+            "CI": "true",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_WORKSPACE": str(self.workspace),
+            "GITHUB_OUTPUT": str(output_file),
+            "GITHUB_STEP_SUMMARY": str(summary_file),
+            "RUNNER_TEMP": str(files),
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": "us-east-1",
+            **self.context,
+        }
+        for name, spec in self.metadata["inputs"].items():
+            value = given.get(name, str(spec.get("default", "")))
+            env["INPUT_" + name.replace(" ", "_").upper()] = value
+        done = subprocess.run(
+            [sys.executable, str(ENTRYPOINT)],
+            cwd=self.workspace,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        return Step(
+            done.returncode,
+            done.stdout,
+            done.stderr,
+            parse_output_file(output_file.read_text()),
+            summary_file.read_text(),
+        )

@@ -1,0 +1,1 @@
+"""The GitHub Actions front end: reads inputs, writes outputs, logs workflow commands."""

@@ -7,10 +7,10 @@ import json
 
 import boto3
 import pytest
-
 from runner import Runner, action_metadata
-from versioned_action.github.outputs import format_outputs
+
 from versioned_action.github.commands import escape_data, escape_property
+from versioned_action.github.outputs import format_outputs
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 
 import boto3
 import pytest
-from runner import Runner, action_metadata
+from local_runner import Runner, action_metadata
 
 from versioned_action.github.commands import escape_data, escape_property
 from versioned_action.github.outputs import format_outputs
@@ -17,7 +17,7 @@ from versioned_action.github.outputs import format_outputs
 def job(tmp_path, moto_endpoint, backend, unique):
     workspace = tmp_path / "workspace"
     workspace.mkdir()
-    runner = Runner(workspace, moto_endpoint)
+    runner = Runner(workspace)
     bucket = f"act-{unique}"
     common = {
         "backend": backend,
@@ -267,7 +267,7 @@ def test_inputs_are_read_with_hyphens_kept():
 def test_outputs_cannot_be_forged():
     value = "x\nversion<<EOF\n1\nEOF\nghadelimiter_fake"
     text = format_outputs({"path": value, "version": "2"})
-    from runner import parse_output_file
+    from local_runner import parse_output_file
 
     assert parse_output_file(text) == {"path": value, "version": "2"}
 

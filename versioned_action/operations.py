@@ -307,6 +307,34 @@ class Result:
         data = dataclasses.asdict(self)
         return {k: v for k, v in data.items() if v not in (None, {}) or k == "changed"}
 
+    def headline(self) -> str:
+        """One sentence a person reads in the log and the summary."""
+        name, version = self.name or "", self.version or ""
+        dry = " (dry run: nothing changed)" if self.dry_run else ""
+        if self.operation == "put":
+            text = f"{name} {version}: " + ("uploaded" if self.changed else "unchanged")
+        elif self.operation == "publish":
+            text = f"{name} version {version}: " + ("published" if self.changed else "unchanged")
+        elif self.operation in ("promote", "rollback"):
+            target = version
+            if self.secondary_version:
+                share = self.secondary_weight or 0
+                target = f"{version} ({100 - share}%) + {self.secondary_version} ({share}%)"
+            verb = "now points at" if self.changed or self.dry_run else "already points at"
+            text = f"{name} alias {self.alias} {verb} {target}"
+            if self.previous_version and self.previous_version != version:
+                text += f" (was {self.previous_version})"
+        elif self.operation == "get":
+            text = f"{name} version {version}" + (f" written to {self.path}" if self.path else "")
+        elif self.operation == "list":
+            count = len(self.details.get("versions", self.details.get("artifacts", [])))
+            text = f"{name or 'repository'}: {count} " + ("versions" if name else "artifacts")
+        else:
+            text = f"{name}: purged {len(self.deleted_versions or [])} versions"
+        if self.alias and self.operation in ("put", "publish"):
+            text += f"; alias {self.alias} -> {version}"
+        return text + dry
+
     def outputs(self) -> dict[str, str]:
         """Every output of action.yml, as strings (empty when it does not apply)."""
 

@@ -16,39 +16,10 @@ from .outputs import write_outputs
 INPUT_NAMES = tuple(dict.fromkeys([*COMMON, *(n for names in ACCEPTS.values() for n in names)]))
 
 
-def headline(result: Result) -> str:
-    """One sentence a person reads in the log and the summary."""
-    name, version = result.name or "", result.version or ""
-    dry = " (dry run: nothing changed)" if result.dry_run else ""
-    if result.operation == "put":
-        text = f"{name} {version}: " + ("uploaded" if result.changed else "unchanged")
-    elif result.operation == "publish":
-        text = f"{name} version {version}: " + ("published" if result.changed else "unchanged")
-    elif result.operation in ("promote", "rollback"):
-        target = version
-        if result.secondary_version:
-            share = result.secondary_weight or 0
-            target = f"{version} ({100 - share}%) + {result.secondary_version} ({share}%)"
-        verb = "now points at" if result.changed or result.dry_run else "already points at"
-        text = f"{name} alias {result.alias} {verb} {target}"
-        if result.previous_version and result.previous_version != version:
-            text += f" (was {result.previous_version})"
-    elif result.operation == "get":
-        text = f"{name} version {version}" + (f" written to {result.path}" if result.path else "")
-    elif result.operation == "list":
-        count = len(result.details.get("versions", result.details.get("artifacts", [])))
-        text = f"{name or 'repository'}: {count} " + ("versions" if name else "artifacts")
-    else:
-        text = f"{name}: purged {len(result.deleted_versions or [])} versions"
-    if result.alias and result.operation in ("put", "publish"):
-        text += f"; alias {result.alias} -> {version}"
-    return text + dry
-
-
 def summary_markdown(result: Result, outputs: Mapping[str, str]) -> str:
     rows = "\n".join(f"| `{k}` | `{v}` |" for k, v in outputs.items() if v and k not in ("result",))
     return (
-        f"### versioned-action {result.operation}\n\n{headline(result)}\n\n"
+        f"### versioned-action {result.operation}\n\n{result.headline()}\n\n"
         f"| output | value |\n| --- | --- |\n{rows}\n"
     )
 
@@ -84,6 +55,6 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         return 1
     outputs = result.outputs()
     write_outputs(environ.get("GITHUB_OUTPUT"), outputs)
-    reporter.notice(headline(result), title=f"versioned-action {result.operation}")
+    reporter.notice(result.headline(), title=f"versioned-action {result.operation}")
     reporter.summary(summary_markdown(result, outputs))
     return 0

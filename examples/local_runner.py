@@ -1,4 +1,9 @@
-"""Emulates how the GitHub runner starts a container action, for running the entrypoint."""
+"""Run the action's entrypoint on this machine the way the GitHub runner starts its container.
+
+Every input of action.yml becomes ``INPUT_<NAME>`` (hyphens kept, defaults applied), the step
+gets fresh ``GITHUB_OUTPUT`` / ``GITHUB_STEP_SUMMARY`` files, and the outputs are read back
+by the runner's rules. Used by the demo and by the tests.
+"""
 
 from __future__ import annotations
 
@@ -58,9 +63,8 @@ class Step:
 class Runner:
     """One job: a workspace directory and the environment every step's container gets."""
 
-    def __init__(self, workspace: Path, endpoint: str, **context: str):
+    def __init__(self, workspace: Path, **context: str):
         self.workspace = workspace
-        self.endpoint = endpoint
         self.metadata = action_metadata()
         self.context = {
             "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",

@@ -297,3 +297,64 @@ def test_action_reads_every_input_of_action_yml():
     from versioned_action.github.action import INPUT_NAMES
 
     assert set(INPUT_NAMES) == set(action_metadata()["inputs"])
+
+
+def test_seed_quick_start_through_the_action(job):
+    """The seeds' quick start, step by step, as workflow steps."""
+    backend = job.common["backend"]
+
+    def put(content: bytes, **metadata):
+        (job.workspace / "artifact.bin").write_bytes(content)
+        lines = "\n".join(f"{k}={v}" for k, v in metadata.items())
+        return ok(
+            job(
+                operation="put",
+                name="my_application",
+                path="artifact.bin",
+                metadata=lines,
+                suffix=".bin",
+            )
+        )
+
+    def step(**inputs):
+        return ok(job(name="my_application", suffix=".bin", **inputs))
+
+    first = put(b"Binary content for version 1.0", description="core", version="1.0")
+    assert first["version"] == "LATEST"
+    assert step(operation="publish")["version"] == "1"
+    put(b"Binary content for version 2.0", version="2.0")
+    assert step(operation="publish")["version"] == "2"
+    assert step(operation="promote", alias="development", version="LATEST")["version"] == "LATEST"
+    assert step(operation="promote", alias="production", version="1")["version"] == "1"
+    assert step(operation="promote", alias="staging", version="2")["version"] == "2"
+    blue_green = step(operation="promote", alias="production", from_alias="staging")
+    assert (blue_green["version"], blue_green["previous-version"]) == ("2", "1")
+    put(b"Binary content for version 3.0", version="3.0")
+    assert step(operation="publish")["version"] == "3"
+    canary = step(
+        operation="promote",
+        alias="production",
+        version="2",
+        secondary_version="3",
+        secondary_weight="10",
+    )
+    assert (canary["secondary-version"], canary["secondary-weight"]) == ("3", "10")
+    step(
+        operation="promote",
+        alias="production",
+        version="2",
+        secondary_version="3",
+        secondary_weight="50",
+    )
+    assert step(operation="promote", alias="production", version="3")["version"] == "3"
+    emergency = step(operation="rollback", alias="production", version="2")
+    assert (emergency["version"], emergency["previous-version"]) == ("2", "3")
+    got = step(operation="get", alias="production", path="prod.bin")
+    assert (job.workspace / "prod.bin").read_bytes() == b"Binary content for version 2.0"
+    assert got["version"] == "2"
+    keep = "2" if backend == "s3" else "3"  # each seed purges with its own keep_last_n
+    purged = step(operation="purge", keep_last=keep, older_than="0")
+    assert json.loads(purged["deleted-versions"]) == (["1"] if backend == "s3" else [])
+    listed = json.loads(step(operation="list")["result"])["details"]
+    expected = ["LATEST", "3", "2"] if backend == "s3" else ["LATEST", "3", "2", "1"]
+    assert [v["version"] for v in listed["versions"]] == expected

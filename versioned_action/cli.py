@@ -14,7 +14,8 @@ import click
 
 from . import __version__
 from .errors import InvalidInput, VersionedError
-from .operations import Result, parse, run
+from .operations import Result, run
+from .request import parse
 
 
 def _option(name: str, help: str, **kwargs):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from botocore.exceptions import (
     ClientError,
     EndpointConnectionError,
@@ -178,3 +180,18 @@ def translate(
         return EndpointUnreachable(f"cannot reach {err.kwargs.get('endpoint_url', 'endpoint')}")
     kind = code or type(err).__name__
     return VersionedError(f"AWS request on {target} failed: {kind}: {err}")
+
+
+def aws_call(method):
+    """Translate AWS failures inside a public repository method into this project's errors."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except VersionedError:
+            raise
+        except self.aws_errors as err:
+            raise translate(err, **self.error_context()) from err
+
+    return wrapper

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from datetime import datetime
+from datetime import UTC, datetime
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +36,13 @@ class AliasTarget:
     version: str
     secondary_version: str | None = None
     secondary_version_weight: int | None = None
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        """The versions this target sends traffic to."""
+        if self.secondary_version is None:
+            return (self.version,)
+        return (self.version, self.secondary_version)
 
     def describe(self) -> str:
         if self.secondary_version is None:

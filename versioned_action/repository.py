@@ -9,59 +9,37 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-import functools
 import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import layout, transfer
+from .aliases import AliasOperations
 from .aws import AwsSettings
 from .errors import (
-    AliasNotFound,
     ArtifactNotFound,
     BucketNotFound,
     Conflict,
     InvalidInput,
     VersionedError,
     VersionNotFound,
+    aws_call,
     error_code,
-    translate,
 )
-from .history import rollback_target
-from .models import Alias, AliasTarget, Artifact, HistoryEntry, PurgeResult
+from .models import AliasTarget, Artifact, HistoryEntry, PurgeResult, utc_now
 from .transfer import KeyExists, LocalContent, ObjectInfo, SourceChanged, TransferConfig
 
 LATEST = layout.LATEST
 PUBLISH_ATTEMPTS = 20
 PENDING_WAIT = 600.0  # seconds to wait for another run publishing the same bytes
 PENDING_POLL = 0.5
-ALIAS_ATTEMPTS = 8
 Content = bytes | str | Path | LocalContent
-
-
-def aws_call(method):
-    """Translate AWS failures inside a public method into this project's errors."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except VersionedError:
-            raise
-        except self.aws_errors as err:
-            raise translate(err, **self.error_context()) from err
-
-    return wrapper
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +51,7 @@ class Tip:
     pending_sha256: str | None = None  # sha256 of a claim another publisher is completing
 
 
-class Repository(abc.ABC):
+class Repository(AliasOperations, abc.ABC):
     """Artifacts, versions and aliases in one bucket (and for ``s3-dynamodb``, one table)."""
 
     backend: ClassVar[str]
@@ -182,30 +160,6 @@ class Repository(abc.ABC):
             sha256=info.sha256 or "",
             size=info.size,
             changed=changed,
-        )
-
-    def _alias(
-        self,
-        name: str,
-        alias: str,
-        target: AliasTarget,
-        update_at: datetime,
-        *,
-        changed: bool = False,
-        previous: AliasTarget | None = None,
-    ) -> Alias:
-        secondary = target.secondary_version
-        return Alias(
-            name=name,
-            alias=alias,
-            update_at=update_at,
-            version=target.version,
-            secondary_version=secondary,
-            secondary_version_weight=target.secondary_version_weight,
-            version_s3uri=self.s3uri(name, target.version),
-            secondary_version_s3uri=None if secondary is None else self.s3uri(name, secondary),
-            changed=changed,
-            previous=previous,
         )
 
     def _not_found(self, err: ClientError, missing: VersionedError) -> VersionedError:
@@ -444,7 +398,7 @@ class Repository(abc.ABC):
         """Delete one version; refused while an alias points at it."""
         layout.validate_name(name)
         version = layout.normalize_version(version)
-        users = [a for a, t, _ in self._list_alias_records(name) if version in _versions(t)]
+        users = [a for a, t, _ in self._list_alias_records(name) if version in t.versions]
         if users:
             raise Conflict(
                 f"version {version} of {name!r} is in use by alias {', '.join(sorted(users))}",
@@ -477,144 +431,6 @@ class Repository(abc.ABC):
         response = self.s3.get_object(Bucket=self.s3_bucket, Key=self.object_key(name, version))
         return response["Body"].read()
 
-    # ----- aliases ------------------------------------------------------------------------
-
-    @aws_call
-    def put_alias(
-        self,
-        name: str,
-        alias: str,
-        version: str | int | None = None,
-        secondary_version: str | int | None = None,
-        secondary_version_weight: int | None = None,
-        *,
-        expected_version: str | int | None = None,
-        actor: str | None = None,
-        reason: str | None = None,
-        dry_run: bool = False,
-    ) -> Alias:
-        """Point ``alias`` at a version (and optionally a weighted canary); record history.
-
-        With ``expected_version`` the change only happens if the alias points there now.
-        """
-        layout.validate_name(name)
-        layout.validate_alias(alias)
-        version = layout.normalize_version(version)
-        secondary = (
-            None
-            if secondary_version is None
-            else layout.normalize_version(secondary_version, "secondary-version")
-        )
-        weight = layout.validate_weight(version, secondary, secondary_version_weight)
-        expected = (
-            None
-            if expected_version is None
-            else layout.normalize_version(expected_version, "expected-version")
-        )
-        target = AliasTarget(version, secondary, weight)
-        for number in _versions(target):
-            self._get(name, number)
-        return self._set_alias(name, alias, target, expected, actor, reason, dry_run)
-
-    def _set_alias(self, name, alias, target, expected, actor, reason, dry_run) -> Alias:
-        for _ in range(ALIAS_ATTEMPTS):
-            current, token, update_at = self._read_alias(name, alias)
-            _check_expected(name, alias, current, expected)
-            if current == target:
-                return self._alias(name, alias, target, update_at, previous=current)
-            if dry_run:
-                return self._alias(name, alias, target, utc_now(), changed=True, previous=current)
-            entry = HistoryEntry(name, alias, utc_now(), current, target, actor, reason)
-            try:
-                written = self._write_alias(name, alias, target, token, entry)
-            except Conflict:
-                continue  # changed between our read and write: read again
-            return self._alias(name, alias, target, written, changed=True, previous=current)
-        raise Conflict(f"alias {alias!r} of {name!r} kept changing while we tried to update it")
-
-    @aws_call
-    def get_alias(self, name: str, alias: str) -> Alias:
-        layout.validate_name(name)
-        layout.validate_alias(alias)
-        current, _, update_at = self._read_alias(name, alias)
-        if current is None:
-            raise AliasNotFound(name, alias)
-        return self._alias(name, alias, current, update_at)
-
-    @aws_call
-    def list_aliases(self, name: str) -> list[Alias]:
-        layout.validate_name(name)
-        return [
-            self._alias(name, alias, target, update_at)
-            for alias, target, update_at in sorted(self._list_alias_records(name))
-        ]
-
-    @aws_call
-    def delete_alias(
-        self,
-        name: str,
-        alias: str,
-        *,
-        expected_version: str | int | None = None,
-        actor: str | None = None,
-        reason: str | None = None,
-    ) -> None:
-        """Delete an alias (recorded in its history); the versions stay."""
-        layout.validate_name(name)
-        layout.validate_alias(alias)
-        expected = (
-            None
-            if expected_version is None
-            else layout.normalize_version(expected_version, "expected-version")
-        )
-        current, token, _ = self._read_alias(name, alias)
-        if current is None:
-            raise AliasNotFound(name, alias)
-        _check_expected(name, alias, current, expected)
-        entry = HistoryEntry(name, alias, utc_now(), current, None, actor, reason)
-        self._write_alias(name, alias, None, token, entry)
-
-    @aws_call
-    def get_alias_history(self, name: str, alias: str, limit: int = 20) -> list[HistoryEntry]:
-        """Recorded changes of an alias, newest first."""
-        layout.validate_name(name)
-        layout.validate_alias(alias)
-        return self._history(name, alias, limit)
-
-    @aws_call
-    def rollback(
-        self,
-        name: str,
-        alias: str,
-        version: str | int | None = None,
-        *,
-        expected_version: str | int | None = None,
-        actor: str | None = None,
-        reason: str | None = None,
-        dry_run: bool = False,
-    ) -> Alias:
-        """Restore the alias's previous configuration, or point it at ``version`` alone."""
-        layout.validate_name(name)
-        layout.validate_alias(alias)
-        expected = (
-            None
-            if expected_version is None
-            else layout.normalize_version(expected_version, "expected-version")
-        )
-        current, _, _ = self._read_alias(name, alias)
-        if current is None:
-            raise AliasNotFound(name, alias)
-        _check_expected(name, alias, current, expected)
-        if version is not None:
-            target = AliasTarget(layout.normalize_version(version))
-        else:
-            target = rollback_target(name, alias, current, self._history(name, alias, 1))
-        for number in _versions(target):
-            self._get(name, number)
-        return self._set_alias(
-            name, alias, target, current.version, actor, reason or "rollback", dry_run
-        )
-
     # ----- lifecycle ----------------------------------------------------------------------
 
     @aws_call
@@ -634,7 +450,7 @@ class Repository(abc.ABC):
                 raise InvalidInput(field, f"{value!r} must be a whole number >= 0")
         purge_time = utc_now()
         expire = purge_time - timedelta(seconds=purge_older_than_secs)
-        in_use = {v for _, t, _ in self._list_alias_records(name) for v in _versions(t)}
+        in_use = {v for _, t, _ in self._list_alias_records(name) for v in t.versions}
         numbered = [a for a in self._list_versions(name) if a.version != LATEST]
         deleted, spared = [], []
         for artifact in numbered[keep_last_n:]:
@@ -660,21 +476,3 @@ class Repository(abc.ABC):
         """Permanently remove everything under the prefix (and every item of the table)."""
         self._delete_objects(self.s3_prefix + "/" if self.s3_prefix else "")
         self._purge_records(None)
-
-
-def _versions(target: AliasTarget) -> list[str]:
-    return [v for v in (target.version, target.secondary_version) if v is not None]
-
-
-def _check_expected(name: str, alias: str, current: AliasTarget | None, expected: str | None):
-    if expected is None:
-        return
-    if current is None:
-        raise Conflict(
-            f"alias {alias!r} of {name!r} does not exist, expected it at version {expected}"
-        )
-    if current.version != expected:
-        raise Conflict(
-            f"alias {alias!r} of {name!r} points at {current.version}, not {expected}",
-            hint="Someone moved it meanwhile; check its state and retry",
-        )

@@ -27,8 +27,8 @@ from pynamodb.transactions import TransactWrite
 
 from .. import history, layout
 from ..errors import ArtifactNotFound, Conflict, VersionNotFound
-from ..models import AliasTarget, Artifact, HistoryEntry
-from ..repository import LATEST, Repository, Tip, utc_now
+from ..models import AliasTarget, Artifact, HistoryEntry, utc_now
+from ..repository import LATEST, Repository, Tip
 from ..transfer import ObjectInfo
 
 CLAIM_TTL = timedelta(minutes=15)  # a claim older than this belongs to a publisher that died

@@ -8,7 +8,8 @@ import traceback
 from collections.abc import Mapping
 
 from ..errors import InvalidInput, VersionedError
-from ..operations import ACCEPTS, COMMON, Result, parse, run
+from ..operations import Result, run
+from ..request import ACCEPTS, COMMON, parse
 from .commands import Reporter
 from .inputs import read_inputs
 from .outputs import write_outputs

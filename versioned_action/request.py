@@ -1,0 +1,281 @@
+"""Validated requests: the action's inputs (or the CLI's options) as one typed value.
+
+Both front ends hand raw strings, named like the action's inputs, to :func:`parse`, which
+checks every one of them before anything is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import mimetypes
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from . import BACKENDS, DEFAULT_PREFIX, DEFAULT_TABLE, layout
+from .errors import InvalidInput
+
+OPERATIONS = ("put", "publish", "promote", "rollback", "get", "list", "purge")
+TRUE, FALSE = ("true", "True", "TRUE"), ("false", "False", "FALSE")
+PROVENANCE = ("GITHUB_SHA", "GITHUB_REF_NAME", "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_ACTOR")
+_DURATION = re.compile(r"(\d+)([smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+# Which operation-specific inputs each operation accepts (the common ones always apply).
+COMMON = (
+    "operation",
+    "backend",
+    "bucket",
+    "prefix",
+    "table",
+    "aws-region",
+    "endpoint-url",
+    "suffix",
+    "create-resources",
+    "name",
+)
+ACCEPTS = {
+    "put": ("path", "content-type", "metadata", "tags", "provenance", "publish", "alias"),
+    "publish": ("alias",),
+    "promote": (
+        "alias",
+        "version",
+        "from-alias",
+        "secondary-version",
+        "secondary-weight",
+        "expected-version",
+        "dry-run",
+    ),
+    "rollback": ("alias", "version", "expected-version", "dry-run"),
+    "get": ("alias", "version", "path"),
+    "list": (),
+    "purge": ("keep-last", "older-than", "dry-run"),
+}
+
+
+def parse_bool(field: str, value: str, default: bool) -> bool:
+    """Booleans as the Actions toolkit reads them; anything else is an error."""
+    if value == "":
+        return default
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    raise InvalidInput(field, f"{value!r} is not one of true, True, TRUE, false, False, FALSE")
+
+
+def parse_mapping(field: str, value: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines (blank lines and ``#`` comments skipped) or a JSON object."""
+    text = value.strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise InvalidInput(field, f"not valid JSON: {err.msg} at line {err.lineno}") from err
+        if not all(isinstance(v, str) for v in data.values()):
+            raise InvalidInput(field, "JSON values must be strings")
+        return data
+    result: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, item = line.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(field, f"line {number} {line!r} is not KEY=VALUE")
+        if key.strip() in result:
+            raise InvalidInput(field, f"key {key.strip()!r} is given twice")
+        result[key.strip()] = item.strip()
+    return result
+
+
+def parse_duration(field: str, value: str) -> int:
+    """``30s``, ``15m``, ``12h``, ``90d`` (or ``0``) as seconds."""
+    if value.strip() == "0":
+        return 0
+    match = _DURATION.fullmatch(value.strip())
+    if not match:
+        raise InvalidInput(field, f"{value!r} is not a duration like 30s, 15m, 12h or 90d")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_int(field: str, value: str, low: int, high: int) -> int:
+    if not value.strip().isdecimal() or not value.isascii() or not low <= int(value) <= high:
+        raise InvalidInput(field, f"{value!r} is not a whole number {low}..{high}")
+    return int(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Where the repository lives."""
+
+    backend: str = "s3"
+    bucket: str = ""
+    prefix: str = DEFAULT_PREFIX
+    table: str = DEFAULT_TABLE
+    region: str | None = None
+    endpoint_url: str | None = None
+    suffix: str = ""
+    create_resources: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    """One validated operation; fields an operation does not use stay at their defaults."""
+
+    operation: str
+    settings: Settings
+    name: str | None = None
+    path: Path | None = None
+    content_type: str | None = None
+    metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    tags: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    publish: bool = False
+    alias: str | None = None
+    version: str | None = None
+    from_alias: str | None = None
+    secondary_version: str | None = None
+    secondary_weight: int | None = None
+    expected_version: str | None = None
+    keep_last: int = 10
+    older_than: int = 90 * 86400
+    dry_run: bool = False
+    actor: str | None = None
+    reason: str | None = None
+
+
+def parse(values: Mapping[str, str], context: Mapping[str, str] | None = None) -> Request:
+    """Validate raw input strings (named as the action's inputs) into a :class:`Request`.
+
+    ``context`` is the GitHub environment (``GITHUB_*``) for provenance and history.
+    """
+    context = context or {}
+    get = {
+        k: (v or "").strip() if k not in ("metadata", "tags") else (v or "")
+        for k, v in values.items()
+    }
+    operation = get.get("operation", "")
+    if operation not in OPERATIONS:
+        raise InvalidInput("operation", f"{operation!r} is not one of {', '.join(OPERATIONS)}")
+    for key, value in get.items():
+        if value and key not in COMMON and key not in ACCEPTS[operation]:
+            raise InvalidInput(key, f"is not used by operation {operation!r}; remove it")
+
+    backend = get.get("backend") or "s3"
+    if backend not in BACKENDS:
+        raise InvalidInput("backend", f"{backend!r} is not one of {', '.join(BACKENDS)}")
+    if not get.get("bucket"):
+        raise InvalidInput("bucket", "required: the S3 bucket that holds the artifacts")
+    settings = Settings(
+        backend=backend,
+        bucket=layout.validate_bucket(get["bucket"]),
+        prefix=layout.validate_prefix(get.get("prefix") or DEFAULT_PREFIX),
+        table=layout.validate_table(get.get("table") or DEFAULT_TABLE),
+        region=get.get("aws-region") or None,
+        endpoint_url=get.get("endpoint-url") or None,
+        suffix=layout.validate_suffix(get.get("suffix", "")),
+        create_resources=parse_bool("create-resources", get.get("create-resources", ""), False),
+    )
+    fields: dict = {"operation": operation, "settings": settings}
+    name = get.get("name", "")
+    if name or operation != "list":
+        fields["name"] = layout.validate_name(name)
+    if get.get("alias"):
+        fields["alias"] = layout.validate_alias(get["alias"])
+    for key in ("version", "secondary-version", "expected-version"):
+        if get.get(key):
+            fields[key.replace("-", "_")] = layout.normalize_version(get[key], key)
+    if get.get("from-alias"):
+        fields["from_alias"] = layout.validate_alias(get["from-alias"])
+    fields["dry_run"] = parse_bool("dry-run", get.get("dry-run", ""), False)
+    fields["actor"] = context.get("GITHUB_ACTOR") or None
+    run_id = context.get("GITHUB_RUN_ID")
+    if run_id:
+        fields["reason"] = f"{context.get('GITHUB_REPOSITORY', '')} run {run_id}".strip()
+
+    check = _CHECKS[operation]
+    check(get, fields, context)
+    return Request(**fields)
+
+
+def _check_put(get, fields, context):
+    if not get.get("path"):
+        raise InvalidInput("path", "required for put: the file to upload")
+    path = Path(get["path"])
+    if not path.is_file():
+        raise InvalidInput(
+            "path", f"{get['path']!r} is not a file (paths are relative to the workspace)"
+        )
+    fields["path"] = path
+    guessed = mimetypes.guess_type(path.name)[0]
+    fields["content_type"] = layout.validate_content_type(
+        get.get("content-type") or guessed or "application/octet-stream"
+    )
+    metadata = parse_mapping("metadata", get.get("metadata", ""))
+    if parse_bool("provenance", get.get("provenance", ""), True):
+        for variable in PROVENANCE:
+            if context.get(variable):
+                metadata.setdefault(variable.lower(), context[variable])
+    layout.validate_metadata(fields["name"], metadata)
+    fields["metadata"] = metadata
+    fields["tags"] = layout.validate_tags(parse_mapping("tags", get.get("tags", "")))
+    fields["publish"] = parse_bool("publish", get.get("publish", ""), False)
+
+
+def _check_publish(get, fields, context):
+    pass
+
+
+def _check_promote(get, fields, context):
+    if "alias" not in fields:
+        raise InvalidInput("alias", "required for promote: the alias to move")
+    if fields.get("version") and fields.get("from_alias"):
+        raise InvalidInput("from-alias", "give either version or from-alias, not both")
+    if fields.get("from_alias") == fields["alias"]:
+        raise InvalidInput("from-alias", "must name another alias than the one promoted")
+    weight = get.get("secondary-weight", "")
+    fields["secondary_weight"] = parse_int("secondary-weight", weight, 0, 99) if weight else None
+    if fields.get("secondary_version") and fields["secondary_weight"] is None:
+        raise InvalidInput("secondary-weight", "required with secondary-version (0..99)")
+    if fields["secondary_weight"] is not None and not fields.get("secondary_version"):
+        raise InvalidInput("secondary-weight", "needs a secondary-version to send traffic to")
+
+
+def _check_rollback(get, fields, context):
+    if "alias" not in fields:
+        raise InvalidInput("alias", "required for rollback: the alias to roll back")
+
+
+def _check_get(get, fields, context):
+    if fields.get("alias") and fields.get("version"):
+        raise InvalidInput("version", "give either alias or version, not both")
+    if get.get("path"):
+        path = Path(get["path"])
+        if path.is_dir():
+            raise InvalidInput("path", f"{get['path']!r} is a directory; name the file to write")
+        fields["path"] = path
+
+
+def _check_list(get, fields, context):
+    pass
+
+
+def _check_purge(get, fields, context):
+    keep = get.get("keep-last", "")
+    fields["keep_last"] = parse_int("keep-last", keep, 0, layout.MAX_VERSION) if keep else 10
+    older = get.get("older-than", "")
+    fields["older_than"] = parse_duration("older-than", older) if older else 90 * 86400
+
+
+_CHECKS = {
+    "put": _check_put,
+    "publish": _check_publish,
+    "promote": _check_promote,
+    "rollback": _check_rollback,
+    "get": _check_get,
+    "list": _check_list,
+    "purge": _check_purge,
+}

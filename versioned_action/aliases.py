@@ -120,6 +120,12 @@ class AliasOperations:
         reason: str | None = None,
     ) -> None:
         """Delete an alias (recorded in its history); the versions stay."""
+        current, token = self._current(name, alias, expected_version)
+        entry = HistoryEntry(name, alias, utc_now(), current, None, actor, reason)
+        self._write_alias(name, alias, None, token, entry)
+
+    def _current(self, name: str, alias: str, expected_version) -> tuple[AliasTarget, object]:
+        """The alias's target and write token; it must exist (and match ``expected_version``)."""
         layout.validate_name(name)
         layout.validate_alias(alias)
         expected = optional_version(expected_version, "expected-version")
@@ -127,8 +133,7 @@ class AliasOperations:
         if current is None:
             raise AliasNotFound(name, alias)
         _check_expected(name, alias, current, expected)
-        entry = HistoryEntry(name, alias, utc_now(), current, None, actor, reason)
-        self._write_alias(name, alias, None, token, entry)
+        return current, token
 
     @aws_call
     def get_alias_history(self, name: str, alias: str, limit: int = 20) -> list[HistoryEntry]:
@@ -150,13 +155,7 @@ class AliasOperations:
         dry_run: bool = False,
     ) -> Alias:
         """Restore the alias's previous configuration, or point it at ``version`` alone."""
-        layout.validate_name(name)
-        layout.validate_alias(alias)
-        expected = optional_version(expected_version, "expected-version")
-        current, _, _ = self._read_alias(name, alias)
-        if current is None:
-            raise AliasNotFound(name, alias)
-        _check_expected(name, alias, current, expected)
+        current, _ = self._current(name, alias, expected_version)
         if version is not None:
             target = AliasTarget(layout.normalize_version(version))
         else:

@@ -97,6 +97,14 @@ def _from_artifact(result: Result, artifact: Artifact) -> None:
     result.size = artifact.size
 
 
+def _alias_result(request: Request, alias: Alias) -> Result:
+    """The result of moving an alias (promote, rollback); a dry run changes nothing."""
+    result = Result(request.operation, name=request.name, dry_run=request.dry_run)
+    _from_alias(result, alias)
+    result.changed = alias.changed and not request.dry_run
+    return result
+
+
 def _from_alias(result: Result, alias: Alias) -> None:
     result.alias = alias.alias
     result.version = alias.version
@@ -194,10 +202,7 @@ def _run_promote(repo, request: Request) -> Result:
         reason=request.reason,
         dry_run=request.dry_run,
     )
-    result = Result("promote", name=request.name, dry_run=request.dry_run)
-    _from_alias(result, alias)
-    result.changed = alias.changed and not request.dry_run
-    return result
+    return _alias_result(request, alias)
 
 
 def _run_rollback(repo, request: Request) -> Result:
@@ -210,10 +215,7 @@ def _run_rollback(repo, request: Request) -> Result:
         reason=request.reason,
         dry_run=request.dry_run,
     )
-    result = Result("rollback", name=request.name, dry_run=request.dry_run)
-    _from_alias(result, alias)
-    result.changed = alias.changed and not request.dry_run
-    return result
+    return _alias_result(request, alias)
 
 
 def _run_get(repo, request: Request) -> Result:

@@ -105,7 +105,7 @@ def test_put_and_publish_ships_its_own_bytes_when_latest_moves(repo, monkeypatch
     original = repo._newest
 
     def racing_newest(name):
-        other = repo.put_artifact.__wrapped__(repo, name, b"another run's build")
+        other = repo.put_artifact(name, b"another run's build")
         assert other.changed
         monkeypatch.setattr(repo, "_newest", original)
         return original(name)

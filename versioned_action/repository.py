@@ -234,29 +234,38 @@ class Repository(AliasOperations, abc.ABC):
         tags: dict[str, str] | None = None,
     ) -> Artifact:
         """Store ``content`` as LATEST; skip the upload when LATEST already has its sha256."""
-        artifact, _ = self._put(name, content, content_type, metadata, tags)
+        send = self._uploader(name, content_type, metadata, tags)
+        with self._content(content) as local:
+            artifact, _ = self._put(name, local, send)
         return artifact
 
-    def _put(self, name, content, content_type, metadata, tags):
+    def _uploader(self, name, content_type, metadata, tags) -> Callable[..., ObjectInfo]:
+        """Validate a put's settings once; return what stores content under a key with them."""
         layout.validate_name(name)
         content_type = layout.validate_content_type(content_type)
         user_metadata = layout.validate_metadata(name, metadata)
         tags = layout.validate_tags(tags)
-        with self._content(content) as local:
-            current = self._latest(name)
-            if current is not None and current.sha256 == local.sha256:
-                return dataclasses.replace(current, size=local.size, changed=False), None
-            info = transfer.upload(
+
+        def send(local: LocalContent, key: str, *, if_none_match: bool) -> ObjectInfo:
+            return transfer.upload(
                 self.s3,
                 self.s3_bucket,
-                self.object_key(name, LATEST),
+                key,
                 local,
                 metadata={**user_metadata, layout.META_SHA256: local.sha256},
                 content_type=content_type,
                 tags=tags,
-                if_none_match=False,
+                if_none_match=if_none_match,
                 config=self.transfer,
             )
+
+        return send
+
+    def _put(self, name: str, local: LocalContent, send) -> tuple[Artifact, ObjectInfo | None]:
+        current = self._latest(name)
+        if current is not None and current.sha256 == local.sha256:
+            return dataclasses.replace(current, size=local.size, changed=False), None
+        info = send(local, self.object_key(name, LATEST), if_none_match=False)
         self._record_latest(name, info)
         return self._artifact(name, LATEST, info, changed=True), info
 
@@ -277,25 +286,14 @@ class Repository(AliasOperations, abc.ABC):
     ) -> tuple[Artifact, Artifact]:
         """Put ``content`` as LATEST and publish exactly these bytes, even if another writer
         replaces LATEST in between (then the version is uploaded from ``content`` itself)."""
+        send = self._uploader(name, content_type, metadata, tags)
         with self._content(content) as local:
-            latest, receipt = self._put(name, local, content_type, metadata, tags)
-            user_metadata = layout.validate_metadata(name, metadata)
-
-            def upload_own_bytes(key: str) -> ObjectInfo:
-                return transfer.upload(
-                    self.s3,
-                    self.s3_bucket,
-                    key,
-                    local,
-                    metadata={**user_metadata, layout.META_SHA256: local.sha256},
-                    content_type=layout.validate_content_type(content_type),
-                    tags=layout.validate_tags(tags),
-                    if_none_match=True,
-                    config=self.transfer,
-                )
-
+            latest, receipt = self._put(name, local, send)
             version = self._publish(
-                name, expected_sha256=local.sha256, source=receipt, fallback=upload_own_bytes
+                name,
+                expected_sha256=local.sha256,
+                source=receipt,
+                fallback=lambda key: send(local, key, if_none_match=True),
             )
         return latest, version
 

@@ -358,3 +358,24 @@ def test_seed_quick_start_through_the_action(job):
     listed = json.loads(step(operation="list")["result"])["details"]
     expected = ["LATEST", "3", "2"] if backend == "s3" else ["LATEST", "3", "2", "1"]
     assert [v["version"] for v in listed["versions"]] == expected
+
+
+def test_dry_runs_prefix_and_region(job, moto_endpoint):
+    (job.workspace / "a.bin").write_bytes(b"a")
+    common = {"prefix": "team/builds", "aws_region": "us-east-1", "name": "a"}
+    ok(job(operation="put", path="a.bin", publish="true", **common))
+    (job.workspace / "a.bin").write_bytes(b"b")
+    ok(job(operation="put", path="a.bin", publish="true", **common))
+    ok(job(operation="promote", alias="prod", version="1", **common))
+    planned = ok(job(operation="promote", alias="prod", version="2", dry_run="true", **common))
+    assert (planned["version"], planned["previous-version"], planned["changed"]) == (
+        "2",
+        "1",
+        "false",
+    )
+    ok(job(operation="promote", alias="prod", version="2", **common))
+    planned = ok(job(operation="rollback", alias="prod", dry_run="TRUE", **common))
+    assert (planned["version"], planned["changed"]) == ("1", "false")
+    current = ok(job(operation="get", alias="prod", **common))
+    assert current["version"] == "2"  # neither dry run moved it
+    assert all(k.startswith("team/builds/a/") for k in bucket_keys(moto_endpoint, job.bucket))

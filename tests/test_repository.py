@@ -416,3 +416,25 @@ def test_request_budget(repo, backend):
     measure("publish_unchanged", lambda: repo.publish_artifact_version("app"))
     measure("put_alias", lambda: repo.put_alias("app", "prod", 1))
     assert spent == REQUEST_BUDGET[backend]
+
+
+def test_endpoint_from_the_standard_variables(moto_endpoint, monkeypatch, unique, backend):
+    """AWS_ENDPOINT_URL (or the per-service form) is honoured, with checksums only as required."""
+    from versioned_action import open_repository
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    repo = open_repository(backend, bucket=f"env-{unique}", table=f"env-{unique}")
+    assert repo.s3.meta.endpoint_url == moto_endpoint
+    assert repo.s3.meta.config.request_checksum_calculation == "when_required"
+    repo.bootstrap()
+    repo.put_artifact("app", b"through the variables")
+    assert repo.get_artifact_content("app") == b"through the variables"
+
+
+def test_aws_endpoints_keep_default_checksums(monkeypatch):
+    from versioned_action.aws import AwsSettings
+
+    settings = AwsSettings.resolve("eu-west-1", None)
+    assert settings.s3_endpoint is None
+    assert settings.s3_client().meta.config.request_checksum_calculation == "when_supported"

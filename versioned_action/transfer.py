@@ -151,7 +151,7 @@ def response_time(response: dict) -> datetime:
         return datetime.now(UTC).replace(microsecond=0)  # S3 keeps whole seconds too
 
 
-def _info(key: str, response: dict, *, part_size: int | None = None) -> ObjectInfo:
+def _info(key: str, response: dict) -> ObjectInfo:
     return ObjectInfo(
         key=key,
         etag=response["ETag"],
@@ -159,7 +159,6 @@ def _info(key: str, response: dict, *, part_size: int | None = None) -> ObjectIn
         last_modified=response["LastModified"],
         metadata=dict(response.get("Metadata") or {}),
         content_type=response.get("ContentType"),
-        part_size=part_size,
     )
 
 

@@ -135,11 +135,14 @@ _DENIED = {
     "UnrecognizedClientException",
     "403",
 }
+# S3 codes of a failed conditional request, and of a missing key or bucket (HEAD gives "404").
+PRECONDITION_FAILED = ("PreconditionFailed", "412", "ConditionalRequestConflict")
+KEY_MISSING = ("404", "NoSuchKey", "NotFound")
+BUCKET_MISSING = ("404", "NoSuchBucket", "NotFound")
 _CONFLICT = {
-    "PreconditionFailed",
+    *PRECONDITION_FAILED,
     "ConditionalCheckFailedException",
     "TransactionCanceledException",
-    "412",
 }
 
 

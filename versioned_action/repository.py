@@ -23,6 +23,8 @@ from . import layout, transfer
 from .aliases import AliasOperations
 from .aws import AwsSettings
 from .errors import (
+    BUCKET_MISSING,
+    KEY_MISSING,
     ArtifactNotFound,
     BucketNotFound,
     Conflict,
@@ -166,11 +168,11 @@ class Repository(AliasOperations, abc.ABC):
         """A 404 means a missing key or a missing bucket; tell which."""
         if error_code(err) == "NoSuchBucket":
             return BucketNotFound(self.s3_bucket)
-        if error_code(err) in ("404", "NoSuchKey", "NotFound"):
+        if error_code(err) in KEY_MISSING:
             try:
                 self.s3.head_bucket(Bucket=self.s3_bucket)
             except ClientError as bucket_err:
-                if error_code(bucket_err) in ("404", "NoSuchBucket", "NotFound"):
+                if error_code(bucket_err) in BUCKET_MISSING:
                     return BucketNotFound(self.s3_bucket)
                 raise
             return missing
@@ -214,7 +216,7 @@ class Repository(AliasOperations, abc.ABC):
         try:
             self.s3.head_bucket(Bucket=self.s3_bucket)
         except ClientError as err:
-            if error_code(err) not in ("404", "NoSuchBucket", "NotFound"):
+            if error_code(err) not in BUCKET_MISSING:
                 raise
             kwargs: dict = {"Bucket": self.s3_bucket}
             if self.aws.region != "us-east-1":

@@ -26,7 +26,7 @@ from typing import BinaryIO
 
 from botocore.exceptions import ClientError
 
-from .errors import Conflict, IntegrityError, error_code
+from .errors import KEY_MISSING, PRECONDITION_FAILED, Conflict, IntegrityError, error_code
 from .layout import META_SHA256
 
 MiB = 1024 * 1024
@@ -194,7 +194,7 @@ def _conditional(call: Callable[[], dict], key: str) -> dict:
     try:
         return call()
     except ClientError as err:
-        if error_code(err) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+        if error_code(err) in PRECONDITION_FAILED:
             raise KeyExists(f"s3 key {key!r} already exists") from err
         raise
 
@@ -308,7 +308,7 @@ def copy_exact(
         try:
             response = client.get_object(Bucket=bucket, Key=source.key, IfMatch=source.etag)
         except ClientError as err:
-            if error_code(err) in ("PreconditionFailed", "412", "NoSuchKey", "404"):
+            if error_code(err) in (*PRECONDITION_FAILED, *KEY_MISSING):
                 raise SourceChanged(f"s3 key {source.key!r} changed during the copy") from err
             raise
         tags = source.tags
@@ -344,7 +344,7 @@ def copy_exact(
                     CopySourceIfMatch=source.etag,
                 )
             except ClientError as err:
-                if error_code(err) in ("PreconditionFailed", "412"):
+                if error_code(err) in PRECONDITION_FAILED:
                     raise SourceChanged(f"s3 key {source.key!r} changed during the copy") from err
                 raise
             return response["CopyPartResult"]["ETag"]

@@ -13,7 +13,15 @@ from datetime import datetime
 from botocore.exceptions import ClientError
 
 from .. import history, layout, transfer
-from ..errors import ArtifactNotFound, Conflict, InvalidInput, VersionNotFound, error_code
+from ..errors import (
+    KEY_MISSING,
+    PRECONDITION_FAILED,
+    ArtifactNotFound,
+    Conflict,
+    InvalidInput,
+    VersionNotFound,
+    error_code,
+)
 from ..models import AliasTarget, Artifact, HistoryEntry
 from ..repository import LATEST, Repository, Tip
 
@@ -51,7 +59,7 @@ class S3Repository(Repository):
         try:
             info = transfer.head(self.s3, self.s3_bucket, self.object_key(name, LATEST))
         except ClientError as err:
-            if error_code(err) in ("404", "NoSuchKey", "NotFound"):
+            if error_code(err) in KEY_MISSING:
                 return None  # a missing bucket shows on the upload that follows
             raise
         return self._artifact(name, LATEST, info, changed=False)
@@ -98,7 +106,7 @@ class S3Repository(Repository):
         try:
             response = self.s3.get_object(Bucket=self.s3_bucket, Key=self._alias_key(name, alias))
         except ClientError as err:
-            if error_code(err) in ("NoSuchKey", "404"):
+            if error_code(err) in KEY_MISSING:
                 return None, None, None
             raise
         document = layout.decode_alias_document(response["Body"].read())
@@ -132,7 +140,7 @@ class S3Repository(Repository):
                     **condition,
                 )
             except ClientError as err:
-                if error_code(err) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                if error_code(err) in PRECONDITION_FAILED:
                     raise Conflict(f"alias {alias!r} of {name!r} changed concurrently") from err
                 raise
         history_key = (

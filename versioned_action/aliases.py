@@ -94,11 +94,7 @@ class AliasOperations:
 
     @aws_call
     def get_alias(self, name: str, alias: str) -> Alias:
-        layout.validate_name(name)
-        layout.validate_alias(alias)
-        current, _, update_at = self._read_alias(name, alias)
-        if current is None:
-            raise AliasNotFound(name, alias)
+        current, _, update_at = self._current(name, alias)
         return self._alias(name, alias, current, update_at)
 
     @aws_call
@@ -120,20 +116,23 @@ class AliasOperations:
         reason: str | None = None,
     ) -> None:
         """Delete an alias (recorded in its history); the versions stay."""
-        current, token = self._current(name, alias, expected_version)
+        current, token, _ = self._current(name, alias, expected_version)
         entry = HistoryEntry(name, alias, utc_now(), current, None, actor, reason)
         self._write_alias(name, alias, None, token, entry)
 
-    def _current(self, name: str, alias: str, expected_version) -> tuple[AliasTarget, object]:
-        """The alias's target and write token; it must exist (and match ``expected_version``)."""
+    def _current(
+        self, name: str, alias: str, expected_version: str | int | None = None
+    ) -> tuple[AliasTarget, object, datetime]:
+        """Target, write token and update time of an alias that must exist (and point at
+        ``expected_version`` when given)."""
         layout.validate_name(name)
         layout.validate_alias(alias)
         expected = optional_version(expected_version, "expected-version")
-        current, token, _ = self._read_alias(name, alias)
+        current, token, update_at = self._read_alias(name, alias)
         if current is None:
             raise AliasNotFound(name, alias)
         _check_expected(name, alias, current, expected)
-        return current, token
+        return current, token, update_at
 
     @aws_call
     def get_alias_history(self, name: str, alias: str, limit: int = 20) -> list[HistoryEntry]:
@@ -155,7 +154,7 @@ class AliasOperations:
         dry_run: bool = False,
     ) -> Alias:
         """Restore the alias's previous configuration, or point it at ``version`` alone."""
-        current, _ = self._current(name, alias, expected_version)
+        current, _, _ = self._current(name, alias, expected_version)
         if version is not None:
             target = AliasTarget(layout.normalize_version(version))
         else:

@@ -1,59 +1,198 @@
-"""Build boto3 clients for any S3-compatible endpoint; one place for region and endpoint rules."""
+"""Build boto3 clients for any S3-compatible endpoint; one place for region, endpoint and
+timeout rules.
+
+Region rule: with no S3 endpoint configured the region must look like an AWS region
+(``us-east-1``, ``eu-central-1``, ``us-gov-west-1``); with one, any short name an S3 clone
+uses for signing is accepted (``auto``, ``garage``, ``nyc3``, ``fr-par``). Endpoints must be
+``http(s)://host[:port][/path]`` with no spaces, credentials, query or fragment.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import math
 import os
+import re
+import urllib.parse
 
-import boto3
-from botocore.config import Config
+from .errors import REQUEST_PARAMS, InvalidEnvironment, InvalidInput
 
-from .errors import InvalidInput
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 15.0
+DEFAULT_MAX_ATTEMPTS = 3
+MAX_BACKOFF = 20.0  # botocore's cap on one retry delay (standard mode)
+_AWS_REGION = re.compile(r"[a-z]{2,}(-[a-z]+)+-\d{1,2}")
+_OTHER_REGION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+_HOST_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+_KEPT_PARAMS = ("Bucket", "Key", "CopySource", "Prefix")
+S3_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+
+
+def endpoint_problem(value: str) -> str | None:
+    """Why ``value`` is not a usable ``http(s)://`` endpoint URL, or None when it is."""
+    if not value.isascii() or any(ch.isspace() or not ch.isprintable() for ch in value):
+        return f"{value!r} must be one URL without spaces, line breaks or non-ASCII characters"
+    try:
+        parts = urllib.parse.urlsplit(value)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:  # a malformed [IPv6] host or a port that is no number 0..65535
+        return f"{value!r} is not a URL with a valid host and port"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"{value!r} must start with http:// or https://"
+    if parts.username is not None or parts.password is not None:
+        return f"{value!r} must not carry credentials (user:password@)"
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
+        return f"{value!r} must not have a query or a fragment"
+    if not host:
+        return f"{value!r} has no host"
+    if not _valid_host(host):
+        return f"{value!r}: {host!r} is not a host name or IP address"
+    if port == 0 or (port is None and ":" in parts.netloc.rpartition("]")[2]):
+        return f"{value!r}: the port must be a number 1..65535"
+    return None
+
+
+def _valid_host(host: str) -> bool:
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    return len(host) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in host.split("."))
+
+
+def region_problem(region: str, custom_endpoint: bool) -> str | None:
+    """Why ``region`` is not a region name (AWS-shaped unless an endpoint is configured)."""
+    if custom_endpoint:
+        if _OTHER_REGION.fullmatch(region):
+            return None
+        return f"{region!r} is not a region name (letters, digits, '-', '_', '.'; at most 63)"
+    if _AWS_REGION.fullmatch(region):
+        return None
+    return f"{region!r} is not an AWS region name like us-east-1 or eu-central-1"
+
+
+def check_endpoint(value: str, field: str = "endpoint-url") -> str:
+    """``value`` if it is a usable endpoint URL; else InvalidInput naming ``field``."""
+    problem = endpoint_problem(value)
+    if problem:
+        raise InvalidInput(field, problem)
+    return value
+
+
+def check_region(value: str, custom_endpoint: bool, field: str = "aws-region") -> str:
+    problem = region_problem(value, custom_endpoint)
+    if problem:
+        raise InvalidInput(field, problem)
+    return value
 
 
 def resolve_endpoint(service: str, explicit: str | None) -> str | None:
     """Explicit URL, else ``AWS_ENDPOINT_URL_<SERVICE>``, else ``AWS_ENDPOINT_URL``, else AWS."""
-    for value in (
-        explicit,
-        os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}"),
-        os.environ.get("AWS_ENDPOINT_URL"),
-    ):
+    if explicit:
+        return check_endpoint(explicit)
+    for variable in (f"AWS_ENDPOINT_URL_{service.upper()}", "AWS_ENDPOINT_URL"):
+        value = os.environ.get(variable)
         if value:
-            if not value.startswith(("http://", "https://")):
-                raise InvalidInput("endpoint-url", f"{value!r} must start with http:// or https://")
+            problem = endpoint_problem(value)
+            if problem:
+                raise InvalidEnvironment(variable, problem)
             return value
     return None
 
 
-def resolve_region(explicit: str | None) -> str:
-    region = explicit or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    if not region:
-        raise InvalidInput(
-            "aws-region", "no region given; set aws-region, AWS_REGION or AWS_DEFAULT_REGION"
-        )
-    return region
+def resolve_region(explicit: str | None, custom_endpoint: bool = False) -> str:
+    if explicit:
+        return check_region(explicit, custom_endpoint)
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        value = os.environ.get(variable)
+        if value:
+            problem = region_problem(value, custom_endpoint)
+            if problem:
+                raise InvalidEnvironment(variable, problem)
+            return value
+    raise InvalidInput(
+        "aws-region", "no region given; set aws-region, AWS_REGION or AWS_DEFAULT_REGION"
+    )
+
+
+def _env_number(variable: str, default, kind: type, low, high):
+    """A number from the environment within [low, high]; the default when unset or blank."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = math.nan
+    if not low <= value <= high:  # also refuses nan
+        unit = "a whole number" if kind is int else "a number of seconds"
+        raise InvalidEnvironment(variable, f"{raw!r} is not {unit} in {low}..{high}")
+    return value
+
+
+def _remember_params(params, context, **_):
+    """botocore ``provide-client-params``: keep what names the resource, for AccessDenied."""
+    kept = {k: params[k] for k in _KEPT_PARAMS if k in params}
+    objects = (params.get("Delete") or {}).get("Objects") or []
+    if objects and "Key" in objects[0]:
+        kept["Key"] = objects[0]["Key"]
+    kept["Region"] = context.get("client_region")
+    context[REQUEST_PARAMS] = kept
+
+
+def _attach_params(http_response, parsed, context, **_):
+    """botocore ``after-call``: put the kept params into an error response (-> ClientError)."""
+    if http_response.status_code >= 300 and isinstance(parsed, dict):
+        parsed[REQUEST_PARAMS] = context.get(REQUEST_PARAMS, {})
 
 
 @dataclasses.dataclass(frozen=True)
 class AwsSettings:
-    """Region and endpoints, resolved once; clients are built from these."""
+    """Region, endpoints, timeouts and the retry budget, resolved once; clients use these."""
 
     region: str
     s3_endpoint: str | None
     dynamodb_endpoint: str | None
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT  # seconds to open a connection
+    read_timeout: float = DEFAULT_READ_TIMEOUT  # seconds to wait for the next bytes
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS  # per request, the first one included
 
     @classmethod
     def resolve(cls, region: str | None = None, endpoint_url: str | None = None) -> AwsSettings:
+        """From the arguments and the environment (``AWS_REGION``, ``AWS_ENDPOINT_URL*``,
+        ``VERSIONED_CONNECT_TIMEOUT``, ``VERSIONED_READ_TIMEOUT``, ``VERSIONED_MAX_ATTEMPTS``)."""
+        s3_endpoint = resolve_endpoint("s3", endpoint_url)
         return cls(
-            region=resolve_region(region),
-            s3_endpoint=resolve_endpoint("s3", endpoint_url),
+            region=resolve_region(region, custom_endpoint=s3_endpoint is not None),
+            s3_endpoint=s3_endpoint,
             dynamodb_endpoint=resolve_endpoint("dynamodb", endpoint_url),
+            connect_timeout=_env_number(
+                "VERSIONED_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT, float, 0.1, 300
+            ),
+            read_timeout=_env_number(
+                "VERSIONED_READ_TIMEOUT", DEFAULT_READ_TIMEOUT, float, 0.1, 900
+            ),
+            max_attempts=_env_number("VERSIONED_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, int, 1, 10),
         )
+
+    def retry_budget(self) -> float:
+        """Longest a request to an endpoint that accepts connections but never answers takes
+        to fail: every attempt waits out both timeouts, plus the longest retry delays."""
+        waits = self.max_attempts * (self.connect_timeout + self.read_timeout)
+        return waits + sum(min(2.0**i, MAX_BACKOFF) for i in range(self.max_attempts - 1))
 
     def s3_client(self, max_pool: int = 16):
         """An S3 client; off AWS, checksums only where required so any S3 clone accepts uploads."""
+        import boto3
+        from botocore.config import Config
+
         options: dict = {
-            "retries": {"mode": "standard", "max_attempts": 5},
+            "connect_timeout": self.connect_timeout,
+            "read_timeout": self.read_timeout,
+            "retries": {"mode": "standard", "total_max_attempts": self.max_attempts},
             "max_pool_connections": max_pool,
         }
         if self.s3_endpoint:
@@ -62,9 +201,12 @@ class AwsSettings:
                 response_checksum_validation="when_required",
                 s3={"addressing_style": "path"},
             )
-        return boto3.session.Session().client(
+        client = boto3.session.Session().client(
             "s3",
             region_name=self.region,
             endpoint_url=self.s3_endpoint,
             config=Config(**options),
         )
+        client.meta.events.register("provide-client-params.s3", _remember_params)
+        client.meta.events.register("after-call.s3", _attach_params)
+        return client

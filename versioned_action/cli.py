@@ -13,7 +13,7 @@ import sys
 import click
 
 from . import __version__
-from .errors import InvalidInput, VersionedError
+from .errors import InvalidEnvironment, InvalidInput, VersionedError
 from .operations import Result, run
 from .request import parse
 
@@ -39,6 +39,8 @@ def _execute(ctx: click.Context, operation: str, **values) -> None:
         raw[key.replace("_", "-")] = "true" if value is True else str(value)
     try:
         result = run(parse(raw, os.environ))
+    except InvalidEnvironment as err:  # names the variable, which is no option
+        raise click.UsageError(str(err)) from err
     except InvalidInput as err:
         raise click.UsageError(f"--{err.field}: {err}") from err
     except VersionedError as err:

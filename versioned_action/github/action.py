@@ -3,35 +3,50 @@
 from __future__ import annotations
 
 import os
-import sys
-import traceback
 from collections.abc import Mapping
 
-from ..errors import InvalidInput, VersionedError
+from ..errors import InvalidEnvironment, InvalidInput, VersionedError
 from ..operations import Result, run
-from ..request import ACCEPTS, COMMON, parse
-from .commands import Reporter
-from .inputs import read_inputs
+from ..request import ACCEPTS, COMMON, OPERATIONS, parse
+from .commands import Reporter, markdown_block, markdown_text, table_code
+from .inputs import check_declared, read_inputs
 from .outputs import write_outputs
 
 INPUT_NAMES = tuple(dict.fromkeys([*COMMON, *(n for names in ACCEPTS.values() for n in names)]))
 
 
 def summary_markdown(result: Result, outputs: Mapping[str, str]) -> str:
-    rows = "\n".join(f"| `{k}` | `{v}` |" for k, v in outputs.items() if v and k not in ("result",))
+    rows = "\n".join(
+        f"| {table_code(k)} | {table_code(v)} |" for k, v in outputs.items() if v and k != "result"
+    )
     return (
-        f"### versioned-action {result.operation}\n\n{result.headline()}\n\n"
+        f"### versioned-action {result.operation}\n\n{markdown_text(result.headline())}\n\n"
         f"| output | value |\n| --- | --- |\n{rows}\n"
     )
+
+
+def describe(err: InvalidInput) -> str:
+    """``input NAME: ...`` for an input of action.yml; the error alone for anything else."""
+    if isinstance(err, InvalidEnvironment) or err.field not in INPUT_NAMES:
+        return str(err)
+    return f"input {err.field}: {err}"
 
 
 def main(environ: Mapping[str, str] | None = None) -> int:
     environ = os.environ if environ is None else environ
     reporter = Reporter(summary_path=environ.get("GITHUB_STEP_SUMMARY") or None)
     values = read_inputs(environ, INPUT_NAMES)
-    operation = values.get("operation") or "?"
-    title = f"versioned-action {operation} failed"
+    operation = values.get("operation", "").strip()
+    title = " ".join(["versioned-action", *([operation] if operation in OPERATIONS else [])])
+    title += " failed"
+
+    def fail(message: str) -> int:
+        reporter.error(message, title=title)
+        reporter.summary(f"### {title}\n\n{markdown_block(message)}")
+        return 1
+
     try:
+        check_declared(environ, INPUT_NAMES)
         request = parse(values, environ)
         with reporter.group(f"versioned-action {request.operation} {request.name or ''}".strip()):
             reporter.info(
@@ -43,17 +58,12 @@ def main(environ: Mapping[str, str] | None = None) -> int:
                 if value and key != "result":
                     reporter.info(f"{key}: {value}")
     except InvalidInput as err:
-        reporter.error(f"input {err.field}: {err}", title=title)
-        reporter.summary(f"### {title}\n\n{err}\n")
-        return 1
+        return fail(describe(err))
     except VersionedError as err:
-        reporter.error(str(err), title=title)
-        reporter.summary(f"### {title}\n\n{err}\n")
-        return 1
+        return fail(str(err))
     except Exception as err:  # the action's boundary: any bug still ends in one ::error line
-        traceback.print_exc(file=sys.stderr)
-        reporter.error(f"unexpected {type(err).__name__}: {err}", title=title)
-        return 1
+        reporter.traceback(err)
+        return fail(f"unexpected {type(err).__name__}: {err}")
     outputs = result.outputs()
     write_outputs(environ.get("GITHUB_OUTPUT"), outputs)
     reporter.notice(result.headline(), title=f"versioned-action {result.operation}")

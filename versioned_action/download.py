@@ -1,0 +1,139 @@
+"""Stream one S3 object into a file: resumed where a connection breaks, verified, then renamed.
+
+The file is written beside ``dest`` under a temporary name, created as ``open(dest, "wb")``
+would create it (0666 less the umask, not mkstemp's 0600: the container runs as root and the
+next step, as the runner's user, must read the file). A body cut off midway is fetched on
+from the byte where it stopped with ``Range`` and ``If-Match`` on the first response's ETag,
+so every piece comes from the same object; the whole sha256 is checked at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+from pathlib import Path
+from typing import BinaryIO
+
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    IncompleteReadError,
+    ReadTimeoutError,
+    ResponseStreamingError,
+)
+
+from .errors import KEY_MISSING, PRECONDITION_FAILED, Conflict, IntegrityError, error_code
+from .transfer import CHUNK, ObjectInfo
+
+MAX_RESUMES = 5
+# What a body broken off midway raises while it is read (botocore wraps urllib3's errors).
+_BROKEN = (
+    ResponseStreamingError,
+    IncompleteReadError,
+    ReadTimeoutError,
+    ConnectionClosedError,
+    ConnectionError,
+)
+
+
+def download(
+    client, bucket: str, key: str, dest: Path, *, etag: str | None = None
+) -> tuple[ObjectInfo, str]:
+    """Stream ``key`` into ``dest`` and verify its size and recorded sha256; return the
+    object's info and the sha256 of the bytes written.
+
+    With ``etag``, only that revision is read (S3 answers 412 otherwise). On any failure,
+    including a sha256 mismatch, nothing is left at ``dest``.
+    """
+    extra = {"IfMatch": etag} if etag else {}
+    response = client.get_object(Bucket=bucket, Key=key, **extra)
+    info = _object_info(key, response)
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp, out = _create_beside(dest)
+    try:
+        with out:
+            sha256 = _receive(client, bucket, info, response["Body"], out)
+        if info.sha256 and sha256 != info.sha256:
+            raise IntegrityError(
+                f"s3://{bucket}/{key} has sha256 {sha256}, but its metadata records {info.sha256}"
+            )
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return info, sha256
+
+
+def _object_info(key: str, response: dict) -> ObjectInfo:
+    return ObjectInfo(
+        key=key,
+        etag=response["ETag"],
+        size=response["ContentLength"],
+        last_modified=response["LastModified"],
+        metadata=dict(response.get("Metadata") or {}),
+        content_type=response.get("ContentType"),
+    )
+
+
+def _create_beside(dest: Path) -> tuple[Path, BinaryIO]:
+    """A new hidden file next to ``dest``, with the mode a plain ``open()`` gives."""
+    while True:
+        tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(6)}.part")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        return tmp, os.fdopen(fd, "wb")
+
+
+def _receive(client, bucket: str, info: ObjectInfo, body, out: BinaryIO) -> str:
+    """Copy ``body`` into ``out``, resuming up to MAX_RESUMES times; the hex sha256."""
+    digest, written, resumes = hashlib.sha256(), 0, 0
+    while True:
+        try:
+            for chunk in body.iter_chunks(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+                written += len(chunk)
+            break
+        except _BROKEN:
+            if written >= info.size:
+                break
+            if resumes == MAX_RESUMES:
+                raise
+            resumes += 1
+            with contextlib.suppress(*_BROKEN):
+                body.close()
+            body, start = _resume(client, bucket, info, written)
+            if start == 0:  # start over
+                out.seek(0)
+                out.truncate()
+                digest, written = hashlib.sha256(), 0
+    if written != info.size:
+        raise IntegrityError(
+            f"s3://{bucket}/{info.key} gave {written} bytes, but its size is {info.size}"
+        )
+    return digest.hexdigest()
+
+
+def _resume(client, bucket: str, info: ObjectInfo, offset: int):
+    """The rest of the object from ``offset`` (same ETag), and where that body starts."""
+    try:
+        response = client.get_object(
+            Bucket=bucket, Key=info.key, Range=f"bytes={offset}-", IfMatch=info.etag
+        )
+    except ClientError as err:
+        if error_code(err) in (*PRECONDITION_FAILED, *KEY_MISSING):
+            raise Conflict(
+                f"s3://{bucket}/{info.key} was replaced or deleted during the download"
+            ) from err
+        raise
+    content_range = response.get("ContentRange")
+    if content_range is None:  # a whole 200 response: the server ignored the Range
+        return response["Body"], 0
+    if not content_range.startswith(f"bytes {offset}-"):
+        raise IntegrityError(f"s3://{bucket}/{info.key} resumed at {content_range}, not {offset}")
+    return response["Body"], offset

@@ -79,6 +79,10 @@ class Runner:
 
     def step(self, **inputs: str) -> Step:
         """Run the entrypoint once with ``inputs`` (named as in action.yml, ``_`` for ``-``)."""
+        return self.start(**inputs).finish(timeout=300)
+
+    def start(self, **inputs: str) -> RunningStep:
+        """Start the entrypoint like :meth:`step` without waiting; ``finish()`` gives the Step."""
         self.step_number += 1
         files = self.workspace.parent / f"runner-files-{self.step_number}"
         files.mkdir(exist_ok=True)
@@ -100,24 +104,52 @@ class Runner:
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_REGION": "us-east-1",
+            # each step of a job has its own GITHUB_ACTION, as the runner names steps
+            # without an id: __owner_repo, __owner_repo_2, ...
+            "GITHUB_JOB": "deploy",
+            "GITHUB_ACTION": "__acme_versioned-action"
+            + ("" if self.step_number == 1 else f"_{self.step_number}"),
             **self.context,
         }
         for name, spec in self.metadata["inputs"].items():
             value = given.get(name, str(spec.get("default", "")))
             env["INPUT_" + name.replace(" ", "_").upper()] = value
-        done = subprocess.run(
+        process = subprocess.Popen(
             [sys.executable, str(ENTRYPOINT)],
             cwd=self.workspace,
             env=env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=300,
-            check=False,
         )
+        return RunningStep(process, output_file, summary_file)
+
+
+@dataclasses.dataclass
+class RunningStep:
+    """A started entrypoint: its process and the files the runner reads afterwards."""
+
+    process: subprocess.Popen
+    output_file: Path
+    summary_file: Path
+
+    def finish(self, timeout: float = 300) -> Step:
+        """Wait for the step (killing it after ``timeout`` seconds) and read what it wrote."""
+        try:
+            stdout, stderr = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.communicate()
+            raise
         return Step(
-            done.returncode,
-            done.stdout,
-            done.stderr,
-            parse_output_file(output_file.read_text()),
-            summary_file.read_text(),
+            self.process.returncode,
+            stdout,
+            stderr,
+            parse_output_file(self.output_file.read_text()),
+            self.summary_file.read_text(),
         )
+
+    def kill(self) -> None:
+        """SIGKILL the step, as a cancelled job or a lost runner ends it; reap the process."""
+        self.process.kill()
+        self.process.communicate()

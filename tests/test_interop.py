@@ -177,7 +177,7 @@ def test_a_pending_claim_is_invisible_to_the_peer(peer, ours):
     ours.bootstrap()
     ours.put_artifact("app", b"v1")
     ours.publish_artifact_version("app")
-    assert ours._reserve("app", 2, "0" * 64)  # as if the process died right after the claim
+    assert ours._reserve("app", 2, "0" * 64, "dead")  # as if the process died after the claim
     ours.put_artifact("app", b"v2")
     versions, missing, published = peer(
         ("list_artifact_versions", {"name": "app"}),

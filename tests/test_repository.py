@@ -18,7 +18,9 @@ from versioned_action import (
     InvalidInput,
     TableNotFound,
     VersionNotFound,
+    layout,
 )
+from versioned_action.models import utc_now
 
 
 def sha(data: bytes) -> str:
@@ -51,7 +53,9 @@ def test_put_same_content_skips_the_upload(repo):
     stored = repo.get_artifact_version("app")
     calls = watch(repo)
     again = repo.put_artifact("app", b"same")
-    assert sum(calls.values()) == 1, calls  # one metadata read, no body sent
+    # no body sent; s3-dynamodb reads the object and its record, to repair a record that a
+    # put killed between its two writes left stale
+    assert sum(calls.values()) == (1 if repo.backend == "s3" else 2), calls
     assert not any("Put" in op or "Upload" in op for op in calls)
     assert (again.changed, again.update_at) == (False, stored.update_at)
 
@@ -282,10 +286,14 @@ def test_rollback_without_our_history_fails_clearly(repo):
     with pytest.raises(AliasNotFound):
         repo.rollback("app", "prod")
     repo.put_alias("app", "prod", 1)
-    entry = repo.get_alias_history("app", "prod")[0]
-    repo._write_alias(
-        "app", "prod", type(entry.new)(LATEST), repo._read_alias("app", "prod")[1], entry
-    )  # a write whose history says version 1, not LATEST
+    # another tool moves the alias to LATEST and records nothing (its write has none of ours)
+    if repo.backend == "s3":
+        body = layout.encode_alias_document("app", "prod", LATEST, None, None, "s3://x", None)
+        repo.s3.put_object(Bucket=repo.s3_bucket, Key=repo._alias_key("app", "prod"), Body=body)
+    else:
+        repo._Alias(
+            pk=layout.alias_pk("app"), sk="prod", update_at=utc_now(), version=LATEST
+        ).save()
     with pytest.raises(HistoryNotFound, match="keeps no history"):
         repo.rollback("app", "prod")
 
@@ -397,7 +405,7 @@ def test_a_taken_s3_key_becomes_a_gap_in_dynamodb(make_repo):
 
 REQUEST_BUDGET = {  # API calls per operation: stable on any machine, unlike timings
     "s3": {"put": 2, "put_same": 1, "publish": 4, "publish_unchanged": 3, "put_alias": 4},
-    "s3-dynamodb": {"put": 3, "put_same": 1, "publish": 6, "publish_unchanged": 2, "put_alias": 3},
+    "s3-dynamodb": {"put": 4, "put_same": 2, "publish": 6, "publish_unchanged": 2, "put_alias": 3},
 }
 
 

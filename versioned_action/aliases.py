@@ -6,14 +6,16 @@ and ``_get``; everything decided about aliases is decided here once.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from . import layout
-from .errors import AliasNotFound, Conflict, aws_call
-from .history import rollback_target
-from .models import Alias, AliasTarget, HistoryEntry, utc_now
+from .errors import AliasNotFound, Conflict, HistoryNotFound, VersionNotFound, aws_call
+from .history import committed, new_id, rollback_target
+from .models import Alias, AliasRecord, AliasTarget, Artifact, HistoryEntry, utc_now
 
 ALIAS_ATTEMPTS = 8
+HISTORY_SLACK = 5  # entries read beyond the limit, for those of changes that never happened
 
 
 def optional_version(value: str | int | None, field: str) -> str | None:
@@ -32,6 +34,7 @@ class AliasOperations:
         *,
         changed: bool = False,
         previous: AliasTarget | None = None,
+        artifact: Artifact | None = None,
     ) -> Alias:
         secondary = target.secondary_version
         return Alias(
@@ -45,7 +48,19 @@ class AliasOperations:
             secondary_version_s3uri=None if secondary is None else self.s3uri(name, secondary),
             changed=changed,
             previous=previous,
+            sha256=artifact.sha256 if artifact else None,
+            size=artifact.size if artifact else None,
         )
+
+    def _primary(self, name: str, target: AliasTarget) -> Artifact:
+        """Check that every version of ``target`` exists; return the primary with its size."""
+        primary, *_ = [self._get(name, number) for number in target.versions]
+        if primary.size is None:
+            size = self._head(
+                self.object_key(name, primary.version), VersionNotFound(name, primary.version)
+            ).size
+            primary = dataclasses.replace(primary, size=size)
+        return primary
 
     @aws_call
     def put_alias(
@@ -59,11 +74,13 @@ class AliasOperations:
         expected_version: str | int | None = None,
         actor: str | None = None,
         reason: str | None = None,
+        request: str | None = None,
         dry_run: bool = False,
     ) -> Alias:
         """Point ``alias`` at a version (and optionally a weighted canary); record history.
 
         With ``expected_version`` the change only happens if the alias points there now.
+        ``request`` names the step making the change (kept in its history entry).
         """
         layout.validate_name(name)
         layout.validate_alias(alias)
@@ -72,30 +89,69 @@ class AliasOperations:
         weight = layout.validate_weight(version, secondary, secondary_version_weight)
         expected = optional_version(expected_version, "expected-version")
         target = AliasTarget(version, secondary, weight)
-        for number in target.versions:
-            self._get(name, number)
-        return self._set_alias(name, alias, target, expected, actor, reason, dry_run)
+        primary = self._primary(name, target)
+        change = _Change(actor, reason, request)
+        return self._set_alias(name, alias, target, expected, change, dry_run, primary)
 
-    def _set_alias(self, name, alias, target, expected, actor, reason, dry_run) -> Alias:
+    def _set_alias(
+        self,
+        name: str,
+        alias: str,
+        target: AliasTarget,
+        expected: str | None,
+        change: _Change,
+        dry_run: bool,
+        primary: Artifact,
+    ) -> Alias:
+        """Compare-and-swap the alias to ``target``.
+
+        Each write carries a fresh entry id that the stored alias keeps, so when a write's
+        answer is lost and its retry fails the condition, the next read shows whether the
+        alias now holds our entry (our write landed) or a competitor's (read again, retry).
+        """
+        mine: HistoryEntry | None = None
         for _ in range(ALIAS_ATTEMPTS):
-            current, token, update_at = self._read_alias(name, alias)
+            record = self._read_alias(name, alias)
+            if mine is not None and record is not None and record.entry == mine.id:
+                return self._alias(
+                    name,
+                    alias,
+                    target,
+                    record.update_at,
+                    changed=True,
+                    previous=mine.previous,
+                    artifact=primary,
+                )
+            current = record.target if record else None
             _check_expected(name, alias, current, expected)
             if current == target:
-                return self._alias(name, alias, target, update_at, previous=current)
+                return self._alias(
+                    name, alias, target, record.update_at, previous=current, artifact=primary
+                )
             if dry_run:
-                return self._alias(name, alias, target, utc_now(), changed=True, previous=current)
-            entry = HistoryEntry(name, alias, utc_now(), current, target, actor, reason)
+                return self._alias(
+                    name,
+                    alias,
+                    target,
+                    utc_now(),
+                    changed=True,
+                    previous=current,
+                    artifact=primary,
+                )
+            mine = change.entry(name, alias, record, target)
             try:
-                written = self._write_alias(name, alias, target, token, entry)
+                written = self._write_alias(name, alias, target, record and record.token, mine)
             except Conflict:
-                continue  # changed between our read and write: read again
-            return self._alias(name, alias, target, written, changed=True, previous=current)
+                continue  # changed between our read and write, or our answer was lost
+            return self._alias(
+                name, alias, target, written, changed=True, previous=current, artifact=primary
+            )
         raise Conflict(f"alias {alias!r} of {name!r} kept changing while we tried to update it")
 
     @aws_call
     def get_alias(self, name: str, alias: str) -> Alias:
-        current, _, update_at = self._current(name, alias)
-        return self._alias(name, alias, current, update_at)
+        record = self._current(name, alias)
+        return self._alias(name, alias, record.target, record.update_at)
 
     @aws_call
     def list_aliases(self, name: str) -> list[Alias]:
@@ -114,32 +170,39 @@ class AliasOperations:
         expected_version: str | int | None = None,
         actor: str | None = None,
         reason: str | None = None,
+        request: str | None = None,
     ) -> None:
         """Delete an alias (recorded in its history); the versions stay."""
-        current, token, _ = self._current(name, alias, expected_version)
-        entry = HistoryEntry(name, alias, utc_now(), current, None, actor, reason)
-        self._write_alias(name, alias, None, token, entry)
+        record = self._current(name, alias, expected_version)
+        entry = _Change(actor, reason, request).entry(name, alias, record, None)
+        try:
+            self._write_alias(name, alias, None, record.token, entry)
+        except Conflict:
+            if self._read_alias(name, alias) is not None:
+                raise  # still there: someone changed it; a lost answer leaves it gone
 
     def _current(
         self, name: str, alias: str, expected_version: str | int | None = None
-    ) -> tuple[AliasTarget, object, datetime]:
-        """Target, write token and update time of an alias that must exist (and point at
-        ``expected_version`` when given)."""
+    ) -> AliasRecord:
+        """The stored record of an alias that must exist (and point at ``expected_version``
+        when given)."""
         layout.validate_name(name)
         layout.validate_alias(alias)
         expected = optional_version(expected_version, "expected-version")
-        current, token, update_at = self._read_alias(name, alias)
-        if current is None:
+        record = self._read_alias(name, alias)
+        if record is None:
             raise AliasNotFound(name, alias)
-        _check_expected(name, alias, current, expected)
-        return current, token, update_at
+        _check_expected(name, alias, record.target, expected)
+        return record
 
     @aws_call
     def get_alias_history(self, name: str, alias: str, limit: int = 20) -> list[HistoryEntry]:
         """Recorded changes of an alias, newest first."""
         layout.validate_name(name)
         layout.validate_alias(alias)
-        return self._history(name, alias, limit)
+        record = self._read_alias(name, alias)
+        entries = self._history(name, alias, limit + HISTORY_SLACK)
+        return committed(entries, record.entry if record else None)[:limit]
 
     @aws_call
     def rollback(
@@ -151,18 +214,66 @@ class AliasOperations:
         expected_version: str | int | None = None,
         actor: str | None = None,
         reason: str | None = None,
+        request: str | None = None,
         dry_run: bool = False,
     ) -> Alias:
-        """Restore the alias's previous configuration, or point it at ``version`` alone."""
-        current, _, _ = self._current(name, alias, expected_version)
+        """Restore the alias's previous configuration, or point it at ``version`` alone.
+
+        A re-run of the step that already rolled the alias back (same ``request``) changes
+        nothing, so a retried workflow run never rolls back twice.
+        """
+        record = self._current(name, alias)
+        if request is not None and record.request == request and not dry_run:
+            primary = self._primary(name, record.target)
+            return self._alias(
+                name,
+                alias,
+                record.target,
+                record.update_at,
+                previous=record.previous,
+                artifact=primary,
+            )
+        expected = optional_version(expected_version, "expected-version")
+        _check_expected(name, alias, record.target, expected)
         if version is not None:
             target = AliasTarget(layout.normalize_version(version))
-        else:
-            target = rollback_target(name, alias, current, self._history(name, alias, 1))
-        for number in target.versions:
-            self._get(name, number)
-        return self._set_alias(
-            name, alias, target, current.version, actor, reason or "rollback", dry_run
+        elif record.entry is not None:
+            if record.previous is None:
+                raise HistoryNotFound(
+                    name,
+                    alias,
+                    "was created by its only recorded change; there is nothing before it",
+                )
+            target = record.previous
+        else:  # an entry written before aliases named their change, or none at all
+            target = rollback_target(name, alias, record.target, self._history(name, alias, 1))
+        primary = self._primary(name, target)
+        change = _Change(actor, reason or "rollback", request)
+        return self._set_alias(name, alias, target, record.target.version, change, dry_run, primary)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Change:
+    """Who makes an alias change and why, turned into a history entry per attempt."""
+
+    actor: str | None
+    reason: str | None
+    request: str | None
+
+    def entry(
+        self, name: str, alias: str, record: AliasRecord | None, target: AliasTarget | None
+    ) -> HistoryEntry:
+        return HistoryEntry(
+            name,
+            alias,
+            utc_now(),
+            record.target if record else None,
+            target,
+            self.actor,
+            self.reason,
+            id=new_id(),
+            previous_entry=record.entry if record else None,
+            request=self.request,
         )
 
 

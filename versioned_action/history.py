@@ -12,6 +12,11 @@ from .models import AliasTarget, HistoryEntry
 _EPOCH_LIMIT = 10**16  # microseconds; keys stay 16 digits until the year 2286
 
 
+def new_id() -> str:
+    """A change's id: random, so that a write can recognise itself after a lost answer."""
+    return secrets.token_hex(8)
+
+
 def _target_dict(target: AliasTarget | None) -> dict | None:
     if target is None:
         return None
@@ -26,6 +31,15 @@ def _target(data: dict | None) -> AliasTarget | None:
     return None if data is None else AliasTarget(**data)
 
 
+def encode_target(target: AliasTarget | None) -> str:
+    """A target as compact ASCII JSON (``null`` for none), for metadata and item attributes."""
+    return json.dumps(_target_dict(target), separators=(",", ":"), sort_keys=True)
+
+
+def decode_target(raw: str) -> AliasTarget | None:
+    return _target(json.loads(raw))
+
+
 def encode_entry(entry: HistoryEntry) -> str:
     return json.dumps(
         {
@@ -36,6 +50,9 @@ def encode_entry(entry: HistoryEntry) -> str:
             "new": _target_dict(entry.new),
             "actor": entry.actor,
             "reason": entry.reason,
+            "id": entry.id,
+            "previous_entry": entry.previous_entry,
+            "request": entry.request,
         },
         sort_keys=True,
     )
@@ -51,6 +68,9 @@ def decode_entry(raw: str | bytes) -> HistoryEntry:
         new=_target(data["new"]),
         actor=data.get("actor"),
         reason=data.get("reason"),
+        id=data.get("id"),
+        previous_entry=data.get("previous_entry"),
+        request=data.get("request"),
     )
 
 
@@ -58,13 +78,33 @@ def micros(moment: datetime) -> int:
     return int(moment.astimezone(UTC).timestamp() * 1_000_000)
 
 
-def newest_first_token(moment: datetime) -> str:
-    """A key part that sorts newest first in an ascending listing, unique per writer."""
-    return f"{_EPOCH_LIMIT - micros(moment):016d}-{secrets.token_hex(4)}"
+def newest_first_key(entry: HistoryEntry) -> str:
+    """A key part that sorts newest first in an ascending listing, unique per change."""
+    return f"{_EPOCH_LIMIT - micros(entry.changed_at):016d}-{entry.id}"
 
 
-def oldest_first_token(moment: datetime) -> str:
-    return f"{micros(moment):016d}-{secrets.token_hex(4)}"
+def oldest_first_key(entry: HistoryEntry) -> str:
+    return f"{micros(entry.changed_at):016d}-{entry.id}"
+
+
+def committed(entries: list[HistoryEntry], current_entry: str | None) -> list[HistoryEntry]:
+    """The entries of changes that happened, newest first.
+
+    An entry is written before the alias moves (so a move never lacks its entry); a run that
+    died in between leaves an entry nobody links to. Walking back from the alias's own entry
+    along ``previous_entry`` skips those. Entries older than the chain (written before ids
+    existed, or before a deletion) are kept as they are.
+    """
+    if current_entry is None:
+        return entries
+    kept, cursor = [], current_entry
+    for entry in entries:
+        if cursor is None:
+            kept.append(entry)
+        elif entry.id == cursor:
+            kept.append(entry)
+            cursor = entry.previous_entry
+    return kept
 
 
 def rollback_target(

@@ -17,6 +17,7 @@ MAX_VERSION = 999_999
 VERSION_WIDTH = 6
 META_NAME = "artifact_name"
 META_SHA256 = "artifact_sha256"
+META_TOKEN = "artifact_write_token"  # ours: which publish created a version's object
 METADATA_LIMIT = 2048  # bytes of user metadata keys + values, S3's limit
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -110,7 +111,7 @@ def validate_metadata(name: str, metadata: Mapping[str, str] | None) -> dict[str
         if not isinstance(key, str) or not isinstance(value, str):
             raise InvalidInput("metadata", f"{key!r}: keys and values must be strings")
         lowered = key.lower()
-        if lowered in (META_NAME, META_SHA256):
+        if lowered in (META_NAME, META_SHA256, META_TOKEN):
             raise InvalidInput("metadata", f"{key!r} is reserved and set by this tool")
         if not _META_KEY_RE.fullmatch(lowered):
             raise InvalidInput(
@@ -125,12 +126,13 @@ def validate_metadata(name: str, metadata: Mapping[str, str] | None) -> dict[str
         result[lowered] = value
     result[META_NAME] = name
     result[META_SHA256] = "0" * 64
+    result[META_TOKEN] = "0" * 16
     size = sum(len(k.encode()) + len(v.encode()) for k, v in result.items())
     if size > METADATA_LIMIT:
         raise InvalidInput(
             "metadata", f"{size} bytes with this tool's own keys; S3 allows {METADATA_LIMIT}"
         )
-    del result[META_SHA256]
+    del result[META_SHA256], result[META_TOKEN]
     return result
 
 

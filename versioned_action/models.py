@@ -68,6 +68,8 @@ class Alias:
     secondary_version_s3uri: str | None
     changed: bool = False
     previous: AliasTarget | None = None  # the configuration this call replaced
+    sha256: str | None = None  # of the primary version, where the call read it
+    size: int | None = None
 
     @property
     def target(self) -> AliasTarget:
@@ -99,11 +101,27 @@ class HistoryEntry:
     new: AliasTarget | None
     actor: str | None = None
     reason: str | None = None
+    id: str | None = None  # unique per change; None in entries written before ids existed
+    previous_entry: str | None = None  # id of the change this one followed
+    request: str | None = None  # identity of the step that made it (survives re-runs)
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
         data["changed_at"] = self.changed_at.isoformat()
         return data
+
+
+@dataclasses.dataclass(frozen=True)
+class AliasRecord:
+    """An alias as stored: its target, the token for a conditional write, and the change
+    that set it (``entry`` is None for an alias written by a tool that keeps no history)."""
+
+    target: AliasTarget
+    token: object
+    update_at: datetime
+    entry: str | None = None
+    previous: AliasTarget | None = None  # what ``entry`` replaced; None: created by it
+    request: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

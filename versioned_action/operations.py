@@ -113,6 +113,8 @@ def _from_alias(result: Result, alias: Alias) -> None:
     result.secondary_weight = alias.secondary_version_weight
     result.secondary_s3_uri = alias.secondary_version_s3uri
     result.previous_version = alias.previous.version if alias.previous else None
+    result.sha256 = alias.sha256
+    result.size = alias.size
     result.changed = result.changed or alias.changed
 
 
@@ -137,7 +139,12 @@ def run(request: Request, repo=None) -> Result:
 def _promote_chained(repo, request: Request, result: Result, version: str) -> None:
     if request.alias:
         alias = repo.put_alias(
-            request.name, request.alias, version, actor=request.actor, reason=request.reason
+            request.name,
+            request.alias,
+            version,
+            actor=request.actor,
+            reason=request.reason,
+            request=request.step,
         )
         result.alias = alias.alias
         result.previous_version = alias.previous.version if alias.previous else None
@@ -200,6 +207,7 @@ def _run_promote(repo, request: Request) -> Result:
         expected_version=request.expected_version,
         actor=request.actor,
         reason=request.reason,
+        request=request.step,
         dry_run=request.dry_run,
     )
     return _alias_result(request, alias)
@@ -213,6 +221,7 @@ def _run_rollback(repo, request: Request) -> Result:
         expected_version=request.expected_version,
         actor=request.actor,
         reason=request.reason,
+        request=request.step,
         dry_run=request.dry_run,
     )
     return _alias_result(request, alias)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-import random
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -19,13 +17,13 @@ from typing import ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import layout, transfer
+from . import layout, publishing, transfer
 from .aliases import AliasOperations
 from .aws import AwsSettings
+from .download import download
 from .errors import (
     BUCKET_MISSING,
     KEY_MISSING,
-    ArtifactNotFound,
     BucketNotFound,
     Conflict,
     InvalidInput,
@@ -34,23 +32,12 @@ from .errors import (
     aws_call,
     error_code,
 )
-from .models import AliasTarget, Artifact, HistoryEntry, PurgeResult, utc_now
-from .transfer import KeyExists, LocalContent, ObjectInfo, SourceChanged, TransferConfig
+from .models import AliasRecord, AliasTarget, Artifact, HistoryEntry, PurgeResult, utc_now
+from .publishing import Claim, Tip
+from .transfer import LocalContent, ObjectInfo, TransferConfig
 
 LATEST = layout.LATEST
-PUBLISH_ATTEMPTS = 20
-PENDING_WAIT = 600.0  # seconds to wait for another run publishing the same bytes
-PENDING_POLL = 0.5
 Content = bytes | str | Path | LocalContent
-
-
-@dataclasses.dataclass(frozen=True)
-class Tip:
-    """The top of an artifact's version numbering, as publishing needs it."""
-
-    newest: Artifact | None  # newest live published version
-    highest: int  # highest number ever taken (live, deleted or claimed)
-    pending_sha256: str | None = None  # sha256 of a claim another publisher is completing
 
 
 class Repository(AliasOperations, abc.ABC):
@@ -75,9 +62,10 @@ class Repository(AliasOperations, abc.ABC):
         self.aws = AwsSettings.resolve(aws_region, endpoint_url)
         self.transfer = transfer_config or TransferConfig()
         self.s3 = self.aws.s3_client(max_pool=max(16, self.transfer.max_workers * 2))
+        self.claim_lease = publishing.claim_lease()
 
     def error_context(self) -> dict:
-        return {"bucket": self.s3_bucket}
+        return {"bucket": self.s3_bucket, "region": self.aws.region, "prefix": self.s3_prefix}
 
     # ----- what a backend provides ---------------------------------------------------------
 
@@ -104,32 +92,38 @@ class Repository(AliasOperations, abc.ABC):
     def _record_latest(self, name: str, info: ObjectInfo) -> None:
         """Record a new LATEST next to its content (nothing to do where S3 is the record)."""
 
-    def _reserve(self, name: str, number: int, sha256: str) -> bool:
-        """Claim a version number before its content is written; False if it is taken."""
+    def _reserve(self, name: str, number: int, sha256: str, owner: str) -> bool:
+        """Claim a version number before its content is written; False if another run has it.
+        (Where S3 alone keeps the records, the version's conditional create is the claim.)"""
+        return True
+
+    def _take_over(self, name: str, claim: Claim, sha256: str, owner: str) -> bool:
+        """Take a claim whose lease is over; False if another run changed it first."""
         return True
 
     def _commit(self, name: str, number: int, info: ObjectInfo) -> None:
-        """Make a reserved version visible once its content is in place."""
+        """Reveal a claimed version as the object at its key holds it (idempotent)."""
 
-    def _release(self, name: str, number: int) -> None:
-        """Give back a reservation whose content was never written."""
+    def _release(self, name: str, number: int, owner: str) -> None:
+        """Give back our claim of a number whose content we failed to write."""
 
     def _abandon(self, name: str, number: int) -> None:
-        """Keep a reservation as a permanent gap (its S3 key was already taken)."""
+        """Keep a claimed number as a permanent gap: its key holds an object not ours."""
 
     @abc.abstractmethod
     def _delete_version(self, name: str, version: str) -> None: ...
 
     @abc.abstractmethod
-    def _read_alias(self, name: str, alias: str) -> tuple[AliasTarget | None, object, datetime]:
-        """Current target, an opaque token for a conditional write, and its update time."""
+    def _read_alias(self, name: str, alias: str) -> AliasRecord | None:
+        """The stored alias (target, write token, the change that set it), or None."""
 
     @abc.abstractmethod
     def _write_alias(
-        self, name: str, alias: str, target: AliasTarget | None, token: object, entry: HistoryEntry
+        self, name: str, alias: str, target: AliasTarget | None, token, entry: HistoryEntry
     ) -> datetime:
-        """Set (or with ``target=None`` delete) the alias if it still matches ``token``, and
-        record ``entry``; raise Conflict when it does not. Returns the update time."""
+        """Set (or with ``target=None`` delete) the alias if it still matches ``token``, naming
+        ``entry``, and record ``entry`` so that no move ever lacks it; raise Conflict when the
+        condition fails. Returns the update time."""
 
     @abc.abstractmethod
     def _list_alias_records(self, name: str) -> list[tuple[str, AliasTarget, datetime]]: ...
@@ -248,13 +242,15 @@ class Repository(AliasOperations, abc.ABC):
         user_metadata = layout.validate_metadata(name, metadata)
         tags = layout.validate_tags(tags)
 
-        def send(local: LocalContent, key: str, *, if_none_match: bool) -> ObjectInfo:
+        def send(
+            local: LocalContent, key: str, *, if_none_match: bool, extra: dict | None = None
+        ) -> ObjectInfo:
             return transfer.upload(
                 self.s3,
                 self.s3_bucket,
                 key,
                 local,
-                metadata={**user_metadata, layout.META_SHA256: local.sha256},
+                metadata={**user_metadata, layout.META_SHA256: local.sha256, **(extra or {})},
                 content_type=content_type,
                 tags=tags,
                 if_none_match=if_none_match,
@@ -295,7 +291,7 @@ class Repository(AliasOperations, abc.ABC):
                 name,
                 expected_sha256=local.sha256,
                 source=receipt,
-                fallback=lambda key: send(local, key, if_none_match=True),
+                fallback=lambda key, extra: send(local, key, if_none_match=True, extra=extra),
             )
         return latest, version
 
@@ -305,66 +301,11 @@ class Repository(AliasOperations, abc.ABC):
         *,
         expected_sha256: str | None = None,
         source: ObjectInfo | None = None,
-        fallback: Callable[[str], ObjectInfo] | None = None,
+        fallback: Callable[[str, dict[str, str]], ObjectInfo] | None = None,
     ) -> Artifact:
-        latest_key = self.object_key(name, LATEST)
-        use_fallback = False
-        wait_until = time.monotonic() + PENDING_WAIT
-        attempt = 0
-        while attempt < PUBLISH_ATTEMPTS:
-            attempt += 1
-            if attempt > 1:
-                time.sleep(random.uniform(0.01, 0.05) * min(attempt, 10))
-            if not use_fallback:
-                if source is None:
-                    source = self._head(latest_key, ArtifactNotFound(name, self.where()))
-                if expected_sha256 and source.sha256 != expected_sha256:
-                    if fallback is None:
-                        raise Conflict(f"LATEST of {name!r} changed before it could be published")
-                    use_fallback = True
-            sha256 = expected_sha256 or (source.sha256 if source else None) or ""
-            tip = self._newest(name)
-            if tip.newest is not None and tip.newest.sha256 == sha256:
-                return tip.newest
-            if tip.pending_sha256 == sha256 and time.monotonic() < wait_until:
-                attempt -= 1  # waiting is not a failed attempt
-                time.sleep(PENDING_POLL)  # another run is publishing these bytes: reuse its version
-                continue
-            number = tip.highest + 1
-            if number > layout.MAX_VERSION:
-                raise Conflict(f"artifact {name!r} has used all {layout.MAX_VERSION} versions")
-            if not self._reserve(name, number, sha256):
-                continue
-            key = self.object_key(name, str(number))
-            try:
-                if use_fallback:
-                    info = fallback(key)
-                else:
-                    info = transfer.copy_exact(
-                        self.s3,
-                        self.s3_bucket,
-                        source,
-                        key,
-                        if_none_match=True,
-                        config=self.transfer,
-                    )
-            except KeyExists:
-                self._abandon(name, number)  # taken in S3 by someone else: leave a gap
-                continue
-            except SourceChanged:
-                self._release(name, number)
-                source = None  # LATEST moved: re-read it, or upload our own bytes if we have them
-                use_fallback = fallback is not None
-                continue
-            except BaseException:
-                self._release(name, number)
-                raise
-            self._commit(name, number, info)
-            return self._artifact(name, str(number), info, changed=True)
-        raise Conflict(
-            f"could not publish {name!r} after {PUBLISH_ATTEMPTS} attempts: "
-            "too many concurrent publishers"
-        )
+        return publishing.Publication(
+            self, name, expected_sha256=expected_sha256, source=source, fallback=fallback
+        ).run()
 
     def where(self) -> str:
         return f"s3://{self.s3_bucket}/{self.s3_prefix}"
@@ -417,7 +358,7 @@ class Repository(AliasOperations, abc.ABC):
         stored = self._get(name, version)
         key = self.object_key(name, version)
         try:
-            info, sha256 = transfer.download(self.s3, self.s3_bucket, key, Path(path))
+            info, sha256 = download(self.s3, self.s3_bucket, key, Path(path))
         except ClientError as err:
             raise self._not_found(err, VersionNotFound(name, version)) from err
         return dataclasses.replace(stored, sha256=sha256, size=info.size)

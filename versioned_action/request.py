@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from . import BACKENDS, DEFAULT_PREFIX, DEFAULT_TABLE, layout
+from . import BACKENDS, DEFAULT_PREFIX, DEFAULT_TABLE, aws, layout
 from .errors import InvalidInput
 
 OPERATIONS = ("put", "publish", "promote", "rollback", "get", "list", "purge")
@@ -21,6 +21,7 @@ TRUE, FALSE = ("true", "True", "TRUE"), ("false", "False", "FALSE")
 PROVENANCE = ("GITHUB_SHA", "GITHUB_REF_NAME", "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_ACTOR")
 _DURATION = re.compile(r"(\d+)([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_UNPRINTABLE = re.compile(r"[^ -~]")
 
 # Which operation-specific inputs each operation accepts (the common ones always apply).
 COMMON = (
@@ -52,6 +53,13 @@ ACCEPTS = {
     "list": (),
     "purge": ("keep-last", "older-than", "dry-run"),
 }
+
+
+def step_identity(context: Mapping[str, str]) -> str:
+    """``repository/run/job/step`` of a workflow step: the same in every attempt of a run."""
+    parts = [context.get(v, "") for v in ("GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_JOB")]
+    parts.append(context.get("GITHUB_ACTION", ""))
+    return _UNPRINTABLE.sub("?", "/".join(parts))[:512]
 
 
 def parse_bool(field: str, value: str, default: bool) -> bool:
@@ -145,6 +153,7 @@ class Request:
     dry_run: bool = False
     actor: str | None = None
     reason: str | None = None
+    step: str | None = None  # the workflow step (kept by re-runs), for idempotent rollbacks
 
 
 def parse(values: Mapping[str, str], context: Mapping[str, str] | None = None) -> Request:
@@ -169,13 +178,17 @@ def parse(values: Mapping[str, str], context: Mapping[str, str] | None = None) -
         raise InvalidInput("backend", f"{backend!r} is not one of {', '.join(BACKENDS)}")
     if not get.get("bucket"):
         raise InvalidInput("bucket", "required: the S3 bucket that holds the artifacts")
+    # The same rules AwsSettings.resolve applies, so a bad value fails here, named as an input.
+    endpoint = aws.check_endpoint(get["endpoint-url"]) if get.get("endpoint-url") else None
+    custom = bool(endpoint or any(context.get(v) for v in aws.S3_ENDPOINT_VARIABLES))
+    region = aws.check_region(get["aws-region"], custom) if get.get("aws-region") else None
     settings = Settings(
         backend=backend,
         bucket=layout.validate_bucket(get["bucket"]),
         prefix=layout.validate_prefix(get.get("prefix") or DEFAULT_PREFIX),
         table=layout.validate_table(get.get("table") or DEFAULT_TABLE),
-        region=get.get("aws-region") or None,
-        endpoint_url=get.get("endpoint-url") or None,
+        region=region,
+        endpoint_url=endpoint,
         suffix=layout.validate_suffix(get.get("suffix", "")),
         create_resources=parse_bool("create-resources", get.get("create-resources", ""), False),
     )
@@ -195,6 +208,7 @@ def parse(values: Mapping[str, str], context: Mapping[str, str] | None = None) -
     run_id = context.get("GITHUB_RUN_ID")
     if run_id:
         fields["reason"] = f"{context.get('GITHUB_REPOSITORY', '')} run {run_id}".strip()
+        fields["step"] = step_identity(context)
 
     check = _CHECKS[operation]
     check(get, fields, context)

@@ -21,12 +21,11 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import BinaryIO
 
 from botocore.exceptions import ClientError
 
-from .errors import KEY_MISSING, PRECONDITION_FAILED, Conflict, IntegrityError, error_code
+from .errors import KEY_MISSING, PRECONDITION_FAILED, Conflict, error_code
 from .layout import META_SHA256
 
 MiB = 1024 * 1024
@@ -218,20 +217,41 @@ def _multipart(
             verify(etags)
         parts = [{"PartNumber": n, "ETag": etag} for n, etag in enumerate(etags, start=1)]
         extra = {"IfNoneMatch": "*"} if if_none_match else {}
-        return _conditional(
-            lambda: client.complete_multipart_upload(
+        try:
+            return client.complete_multipart_upload(
                 Bucket=bucket,
                 Key=key,
                 UploadId=upload_id,
                 MultipartUpload={"Parts": parts},
                 **extra,
-            ),
-            key,
-        )
+            )
+        except ClientError as err:
+            # A retry of a completion whose answer was lost finds the upload gone (or, with
+            # If-None-Match, the key taken): the key holding exactly our parts means it landed.
+            if error_code(err) not in (*PRECONDITION_FAILED, "NoSuchUpload"):
+                raise
+            landed = _completed(client, bucket, key, multipart_etag(etags), write_args)
+            if landed is not None:
+                return landed
+            if error_code(err) in PRECONDITION_FAILED:
+                raise KeyExists(f"s3 key {key!r} already exists") from err
+            raise
     except BaseException:
         with contextlib.suppress(ClientError):  # it may be gone; the original error matters
             client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
         raise
+
+
+def _completed(client, bucket: str, key: str, etag: str, write_args: dict) -> dict | None:
+    """The HEAD of ``key`` if it is the object our parts and metadata make, else None."""
+    try:
+        response = client.head_object(Bucket=bucket, Key=key)
+    except ClientError as err:
+        if error_code(err) in KEY_MISSING:
+            return None
+        raise
+    ours = response["ETag"] == etag and response.get("Metadata") == write_args["Metadata"]
+    return response if ours else None
 
 
 def upload(
@@ -296,6 +316,7 @@ def copy_exact(
     *,
     if_none_match: bool,
     config: TransferConfig,
+    extra_metadata: Mapping[str, str] | None = None,
 ) -> ObjectInfo:
     """Copy ``source`` to ``key`` with its metadata and tags, only if its bytes are still
     ``source``'s.
@@ -303,7 +324,9 @@ def copy_exact(
     Small objects pass through this process (read with If-Match, sha256 checked, written with
     If-None-Match); large ones are copied server side in the source's own part layout, and the
     copied parts' ETags must add up to the source's ETag before the copy is completed.
+    ``extra_metadata`` is added to the source's.
     """
+    metadata = {**source.metadata, **(extra_metadata or {})}
     if source.size <= config.multipart_threshold:
         try:
             response = client.get_object(Bucket=bucket, Key=source.key, IfMatch=source.etag)
@@ -314,7 +337,7 @@ def copy_exact(
         tags = source.tags
         if tags is None:  # GetObject counts the tags: fetch them only if there are any
             tags = source_tags(client, bucket, source.key) if response.get("TagCount") else {}
-        write_args = _write_args(source.metadata, source.content_type, tags)
+        write_args = _write_args(metadata, source.content_type, tags)
         body = response["Body"].read()
         if source.sha256 and hashlib.sha256(body).hexdigest() != source.sha256:
             raise SourceChanged(f"s3 key {source.key!r} changed during the copy")
@@ -327,7 +350,7 @@ def copy_exact(
     else:
         source = with_part_size(client, bucket, source)
         tags = source.tags if source.tags is not None else source_tags(client, bucket, source.key)
-        write_args = _write_args(source.metadata, source.content_type, tags)
+        write_args = _write_args(metadata, source.content_type, tags)
         part_size = source.part_size or source.size
         if part_size > MAX_COPY_PART:
             part_size = config.part_size_for(source.size)
@@ -362,7 +385,7 @@ def copy_exact(
         etag=result["ETag"],
         size=source.size,
         last_modified=response_time(result),
-        metadata=dict(source.metadata),
+        metadata=metadata,
         content_type=source.content_type,
         tags=dict(tags or {}),
         part_size=part_size,
@@ -383,33 +406,3 @@ def _same_bytes(client, bucket: str, source: ObjectInfo, etags: list[str]) -> bo
         return head(client, bucket, source.key).etag == source.etag
     except ClientError:
         return False
-
-
-def download(
-    client, bucket: str, key: str, dest: Path, *, etag: str | None = None
-) -> tuple[ObjectInfo, str]:
-    """Stream ``key`` into ``dest`` through a temporary file; verify its recorded sha256.
-
-    On any failure, including a sha256 mismatch, nothing is left at ``dest``.
-    """
-    extra = {"IfMatch": etag} if etag else {}
-    response = client.get_object(Bucket=bucket, Key=key, **extra)
-    info = _info(key, response)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in response["Body"].iter_chunks(CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
-        actual = digest.hexdigest()
-        if info.sha256 and actual != info.sha256:
-            raise IntegrityError(
-                f"s3://{bucket}/{key} has sha256 {actual}, but its metadata records {info.sha256}"
-            )
-        os.replace(tmp_name, dest)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return info, actual

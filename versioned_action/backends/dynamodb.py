@@ -11,8 +11,9 @@ published is first claimed as a soft-deleted item, so it is invisible until its 
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from botocore.exceptions import ClientError
 from pynamodb.attributes import (
     BooleanAttribute,
     NumberAttribute,
@@ -25,17 +26,18 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBException
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from .. import history, layout
-from ..errors import ArtifactNotFound, Conflict, VersionNotFound
-from ..models import AliasTarget, Artifact, HistoryEntry, utc_now
-from ..repository import LATEST, Repository, Tip
+from .. import history, layout, transfer
+from ..aws import AwsSettings
+from ..errors import KEY_MISSING, ArtifactNotFound, Conflict, VersionNotFound, error_code
+from ..models import AliasRecord, AliasTarget, Artifact, HistoryEntry, utc_now
+from ..publishing import Claim, Tip
+from ..repository import LATEST, Repository
 from ..transfer import ObjectInfo
 
-CLAIM_TTL = timedelta(minutes=15)  # a claim older than this belongs to a publisher that died
 _CONFLICT_CODES = ("ConditionalCheckFailedException", "TransactionCanceledException")
 
 
-def _models(table: str, region: str, host: str | None):
+def _models(table: str, aws: AwsSettings):
     """PynamoDB models bound to one table; the schema is the peer library's."""
 
     def meta():
@@ -44,10 +46,10 @@ def _models(table: str, region: str, host: str | None):
             (),
             {
                 "table_name": table,
-                "region": region,
-                "host": host,
+                "region": aws.region,
+                "host": aws.dynamodb_endpoint,
                 "billing_mode": PAY_PER_REQUEST_BILLING_MODE,
-                "max_retry_attempts": 5,
+                **_timeouts(aws),
             },
         )
 
@@ -61,7 +63,11 @@ def _models(table: str, region: str, host: str | None):
         update_at = UTCDateTimeAttribute()
         is_deleted = BooleanAttribute(default=False)
         sha256 = UnicodeAttribute()
-        pending = BooleanAttribute(null=True)  # ours: a claimed number whose content is coming
+        # ours (the peer ignores them): a claimed number whose content is coming, who claimed
+        # it, and the object's size
+        pending = BooleanAttribute(null=True)
+        owner = UnicodeAttribute(null=True)
+        size = NumberAttribute(null=True)
 
     class AliasItem(Item):
         Meta = meta()
@@ -69,12 +75,26 @@ def _models(table: str, region: str, host: str | None):
         version = UnicodeAttribute()
         secondary_version = UnicodeAttribute(null=True)
         secondary_version_weight = NumberAttribute(null=True)
+        # ours (the peer ignores them): the history entry of the change that set the alias,
+        # what it replaced, and the step that made it
+        entry = UnicodeAttribute(null=True)
+        previous = UnicodeAttribute(null=True)
+        request = UnicodeAttribute(null=True)
 
     class HistoryItem(Item):
         Meta = meta()
         entry = UnicodeAttribute()
 
     return Item, ArtifactItem, AliasItem, HistoryItem
+
+
+def _timeouts(aws: AwsSettings) -> dict:
+    """The same timeouts and retry budget as the S3 client, in PynamoDB's terms."""
+    return {
+        "connect_timeout_seconds": aws.connect_timeout,
+        "read_timeout_seconds": aws.read_timeout,
+        "max_retry_attempts": aws.max_attempts - 1,
+    }
 
 
 def _is_conflict(err: PynamoDBException) -> bool:
@@ -89,12 +109,14 @@ class S3DynamoDBRepository(Repository):
         super().__init__(s3_bucket, *args, **kwargs)
         self.dynamodb_table_name = layout.validate_table(dynamodb_table_name)
         self._Item, self._Artifact, self._Alias, self._History = _models(
-            self.dynamodb_table_name, self.aws.region, self.aws.dynamodb_endpoint
+            self.dynamodb_table_name, self.aws
         )
-        self._connection = Connection(region=self.aws.region, host=self.aws.dynamodb_endpoint)
+        self._connection = Connection(
+            region=self.aws.region, host=self.aws.dynamodb_endpoint, **_timeouts(self.aws)
+        )
 
     def error_context(self) -> dict:
-        return {"bucket": self.s3_bucket, "table": self.dynamodb_table_name}
+        return {**super().error_context(), "table": self.dynamodb_table_name}
 
     def where(self) -> str:
         return f"table {self.dynamodb_table_name!r}"
@@ -116,24 +138,45 @@ class S3DynamoDBRepository(Repository):
             update_at=item.update_at,
             s3uri=self.s3uri(item.pk, version),
             sha256=item.sha256,
+            size=None if item.size is None else int(item.size),
         )
 
-    def _get(self, name: str, version: str) -> Artifact:
+    def _item(self, name: str, version: str):
         try:
             item = self._Artifact.get(name, layout.version_sk(version), consistent_read=True)
         except DoesNotExist:
-            item = None
-        if item is None or item.is_deleted:
-            if version == LATEST:
+            return None
+        return None if item.is_deleted else item
+
+    def _get(self, name: str, version: str) -> Artifact:
+        if version == LATEST:
+            latest = self._latest(name)
+            if latest is None:
                 raise ArtifactNotFound(name, self.where())
+            return latest
+        item = self._item(name, version)
+        if item is None:
             raise VersionNotFound(name, version)
         return self._to_artifact(item)
 
     def _latest(self, name: str) -> Artifact | None:
+        """LATEST as its object holds it, its record repaired where the two disagree.
+
+        A put writes the object, then the record; a put that died in between, or two puts
+        that raced, leave a record naming other bytes. The object is the truth, so LATEST is
+        read from both and the record is rewritten from the object when they differ.
+        """
+        item = self._item(name, LATEST)
         try:
-            return self._get(name, LATEST)
-        except ArtifactNotFound:
-            return None
+            info = transfer.head(self.s3, self.s3_bucket, self.object_key(name, LATEST))
+        except ClientError as err:
+            if error_code(err) in KEY_MISSING:
+                return None  # a missing bucket shows on the upload that follows
+            raise
+        if item is None or item.sha256 != info.sha256:
+            with contextlib.suppress(PynamoDBException):  # a reader may lack PutItem: still read
+                self._record_latest(name, info)
+        return self._artifact(name, LATEST, info, changed=False)
 
     def _list_versions(self, name: str) -> list[Artifact]:
         items = self._Artifact.query(
@@ -152,8 +195,10 @@ class S3DynamoDBRepository(Repository):
                 continue
             if not item.is_deleted:
                 return Tip(self._to_artifact(item), int(item.sk))
-            fresh = item.pending and utc_now() - item.update_at < CLAIM_TTL
-            return Tip(None, int(item.sk), item.sha256 if fresh else None)
+            claim = None
+            if item.pending:
+                claim = Claim(int(item.sk), item.owner, item.sha256, item.update_at)
+            return Tip(None, int(item.sk), claim)
         return Tip(None, 0)
 
     def _record_latest(self, name: str, info: ObjectInfo) -> None:
@@ -162,10 +207,22 @@ class S3DynamoDBRepository(Repository):
             sk=LATEST,
             update_at=info.last_modified,
             sha256=info.sha256,
+            size=info.size,
             is_deleted=False,
         ).save()
 
-    def _reserve(self, name: str, number: int, sha256: str) -> bool:
+    def _claimed_by(self, name: str, number: int, owner: str) -> bool:
+        """Does ``owner`` hold the claim on ``number``? (After a conditional write failed.)"""
+        item = self._item_any(name, number)
+        return item is not None and bool(item.pending) and item.owner == owner
+
+    def _item_any(self, name: str, number: int):
+        try:
+            return self._Artifact.get(name, layout.version_sk(str(number)), consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def _reserve(self, name: str, number: int, sha256: str, owner: str) -> bool:
         claim = self._Artifact(
             pk=name,
             sk=layout.version_sk(str(number)),
@@ -173,35 +230,67 @@ class S3DynamoDBRepository(Repository):
             sha256=sha256,
             is_deleted=True,
             pending=True,
+            owner=owner,
         )
         try:
             claim.save(condition=self._Artifact.pk.does_not_exist())
         except PynamoDBException as err:
             if _is_conflict(err):
-                return False
+                return self._claimed_by(name, number, owner)  # a retry of our own claim?
+            raise
+        return True
+
+    def _take_over(self, name: str, claim: Claim, sha256: str, owner: str) -> bool:
+        item = self._Artifact(pk=name, sk=layout.version_sk(str(claim.number)))
+        seen = (
+            self._Artifact.owner.does_not_exist()
+            if claim.owner is None
+            else self._Artifact.owner == claim.owner
+        )
+        try:
+            item.update(
+                actions=[
+                    self._Artifact.owner.set(owner),
+                    self._Artifact.sha256.set(sha256),
+                    self._Artifact.update_at.set(utc_now()),
+                ],
+                condition=seen
+                & (self._Artifact.update_at == claim.claimed_at)
+                & (self._Artifact.pending == True),  # noqa: E712 - a DynamoDB condition
+            )
+        except PynamoDBException as err:
+            if _is_conflict(err):
+                return self._claimed_by(name, claim.number, owner)
             raise
         return True
 
     def _commit(self, name: str, number: int, info: ObjectInfo) -> None:
+        # Whoever calls this describes the object now at the version's key, which was created
+        # once with If-None-Match: a repeat, or a second writer, writes the same values.
         item = self._Artifact(pk=name, sk=layout.version_sk(str(number)))
         item.update(
             actions=[
                 self._Artifact.is_deleted.set(False),
                 self._Artifact.update_at.set(info.last_modified),
+                self._Artifact.sha256.set(info.sha256 or ""),
+                self._Artifact.size.set(info.size),
                 self._Artifact.pending.remove(),
             ],
-            condition=self._Artifact.pk.exists(),
+            condition=self._Artifact.pk.exists()
+            & ((self._Artifact.pending == True) | (self._Artifact.sha256 == (info.sha256 or ""))),  # noqa: E712
         )
-
-    def _release(self, name: str, number: int) -> None:
-        item = self._Artifact(pk=name, sk=layout.version_sk(str(number)))
-        # a claim left behind is a harmless, invisible gap in the numbering
-        with contextlib.suppress(PynamoDBException):
-            item.delete(condition=self._Artifact.is_deleted == True)  # noqa: E712
 
     def _abandon(self, name: str, number: int) -> None:
         item = self._Artifact(pk=name, sk=layout.version_sk(str(number)))
         item.update(actions=[self._Artifact.pending.remove()], condition=self._Artifact.pk.exists())
+
+    def _release(self, name: str, number: int, owner: str) -> None:
+        item = self._Artifact(pk=name, sk=layout.version_sk(str(number)))
+        # Best effort: a claim left behind is taken over once its lease is over.
+        with contextlib.suppress(PynamoDBException):
+            item.delete(
+                condition=(self._Artifact.owner == owner) & (self._Artifact.pending == True)  # noqa: E712
+            )
 
     def _delete_version(self, name: str, version: str) -> None:
         item = self._Artifact(pk=name, sk=layout.version_sk(version))
@@ -221,26 +310,36 @@ class S3DynamoDBRepository(Repository):
             None if weight is None else int(weight),
         )
 
-    def _read_alias(self, name: str, alias: str):
+    def _read_alias(self, name: str, alias: str) -> AliasRecord | None:
         try:
             item = self._Alias.get(layout.alias_pk(name), alias, consistent_read=True)
         except DoesNotExist:
-            return None, None, None
-        return self._target(item), item.update_at, item.update_at
+            return None
+        return AliasRecord(
+            target=self._target(item),
+            token=item.update_at,
+            update_at=item.update_at,
+            entry=item.entry,
+            previous=history.decode_target(item.previous) if item.entry else None,
+            request=item.request,
+        )
 
     def _write_alias(
         self, name: str, alias: str, target: AliasTarget | None, token, entry: HistoryEntry
     ) -> datetime:
+        # One transaction moves the alias and writes its entry: neither exists without the
+        # other. The alias item names its entry, so a retry that fails its condition after
+        # the transaction landed is recognised by the next read.
         condition = (
             self._Alias.pk.does_not_exist() if token is None else self._Alias.update_at == token
         )
         record = self._History(
             pk=layout.history_pk(name),
-            sk=f"{alias}#{history.oldest_first_token(entry.changed_at)}",
+            sk=f"{alias}#{history.oldest_first_key(entry)}",
             entry=history.encode_entry(entry),
         )
         try:
-            with TransactWrite(connection=self._connection) as tx:
+            with TransactWrite(connection=self._connection, client_request_token=entry.id) as tx:
                 if target is None:
                     tx.delete(self._Alias(pk=layout.alias_pk(name), sk=alias), condition=condition)
                 else:
@@ -253,6 +352,9 @@ class S3DynamoDBRepository(Repository):
                         if target.secondary_version is None
                         else layout.version_sk(target.secondary_version),
                         secondary_version_weight=target.secondary_version_weight,
+                        entry=entry.id,
+                        previous=history.encode_target(entry.previous),
+                        request=entry.request,
                     )
                     tx.save(item, condition=condition)
                 tx.save(record, condition=self._History.pk.does_not_exist())

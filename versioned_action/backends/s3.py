@@ -22,8 +22,14 @@ from ..errors import (
     VersionNotFound,
     error_code,
 )
-from ..models import AliasTarget, Artifact, HistoryEntry
-from ..repository import LATEST, Repository, Tip
+from ..models import AliasRecord, AliasTarget, Artifact, HistoryEntry
+from ..publishing import Tip
+from ..repository import LATEST, Repository
+
+# Metadata of an alias object (the peer reads only its body): the change that set it.
+_META_ENTRY = "alias_entry"
+_META_PREVIOUS = "alias_previous"
+_META_REQUEST = "alias_request"
 
 
 class S3Repository(Repository):
@@ -102,59 +108,70 @@ class S3Repository(Repository):
 
     # ----- aliases ------------------------------------------------------------------------
 
-    def _read_alias(self, name: str, alias: str):
+    def _read_alias(self, name: str, alias: str) -> AliasRecord | None:
         try:
             response = self.s3.get_object(Bucket=self.s3_bucket, Key=self._alias_key(name, alias))
         except ClientError as err:
             if error_code(err) in KEY_MISSING:
-                return None, None, None
+                return None
             raise
         document = layout.decode_alias_document(response["Body"].read())
-        return AliasTarget(**document), response["ETag"], response["LastModified"]
+        meta = response.get("Metadata") or {}
+        entry = meta.get(_META_ENTRY)
+        return AliasRecord(
+            target=AliasTarget(**document),
+            token=response["ETag"],
+            update_at=response["LastModified"],
+            entry=entry,
+            previous=history.decode_target(meta[_META_PREVIOUS]) if entry else None,
+            request=meta.get(_META_REQUEST),
+        )
 
     def _write_alias(
         self, name: str, alias: str, target: AliasTarget | None, token, entry: HistoryEntry
     ) -> datetime:
+        # The entry goes first: every alias move then has the entry rollback and audits need.
+        # A run that dies before the move leaves an entry no alias names, which readers skip
+        # (history.committed). The alias object's metadata names its entry and what it
+        # replaced, so a rollback needs the alias alone and a retry can recognise its write.
+        self.s3.put_object(
+            Bucket=self.s3_bucket,
+            Key=self._history_prefix(name, alias) + history.newest_first_key(entry) + ".json",
+            Body=history.encode_entry(entry).encode(),
+            ContentType="application/json",
+        )  # the key is unique to this change: a retried write rewrites the same bytes
         key = self._alias_key(name, alias)
         if target is None:
             response = self.s3.delete_object(Bucket=self.s3_bucket, Key=key)
-        else:
-            body = layout.encode_alias_document(
-                name,
-                alias,
-                target.version,
-                target.secondary_version,
-                target.secondary_version_weight,
-                self.s3uri(name, target.version),
-                None
-                if target.secondary_version is None
-                else self.s3uri(name, target.secondary_version),
+            return transfer.response_time(response)
+        body = layout.encode_alias_document(
+            name,
+            alias,
+            target.version,
+            target.secondary_version,
+            target.secondary_version_weight,
+            self.s3uri(name, target.version),
+            None
+            if target.secondary_version is None
+            else self.s3uri(name, target.secondary_version),
+        )
+        metadata = {_META_ENTRY: entry.id, _META_PREVIOUS: history.encode_target(entry.previous)}
+        if entry.request:
+            metadata[_META_REQUEST] = entry.request
+        condition = {"IfMatch": token} if token else {"IfNoneMatch": "*"}
+        try:
+            response = self.s3.put_object(
+                Bucket=self.s3_bucket,
+                Key=key,
+                Body=body,
+                ContentType="application/json",
+                Metadata=metadata,
+                **condition,
             )
-            condition = {"IfMatch": token} if token else {"IfNoneMatch": "*"}
-            try:
-                response = self.s3.put_object(
-                    Bucket=self.s3_bucket,
-                    Key=key,
-                    Body=body,
-                    ContentType="application/json",
-                    **condition,
-                )
-            except ClientError as err:
-                if error_code(err) in PRECONDITION_FAILED:
-                    raise Conflict(f"alias {alias!r} of {name!r} changed concurrently") from err
-                raise
-        history_key = (
-            self._history_prefix(name, alias)
-            + history.newest_first_token(entry.changed_at)
-            + ".json"
-        )
-        self.s3.put_object(
-            Bucket=self.s3_bucket,
-            Key=history_key,
-            Body=history.encode_entry(entry).encode(),
-            ContentType="application/json",
-            IfNoneMatch="*",
-        )
+        except ClientError as err:
+            if error_code(err) in PRECONDITION_FAILED:
+                raise Conflict(f"alias {alias!r} of {name!r} changed concurrently") from err
+            raise
         return transfer.response_time(response)
 
     def _list_alias_records(self, name: str):

@@ -97,6 +97,9 @@ def test_put_publish_promote_rollback(job):
 
     out = ok(job(operation="rollback", name="app", alias="production"))
     assert (out["version"], out["secondary-version"], out["previous-version"]) == ("1", "2", "2")
+    # promote and rollback describe the version the alias now points at, on both backends
+    assert (out["sha256"], out["size"]) == (hashlib.sha256(b"release 1").hexdigest(), "9")
+    assert out["s3-uri"] == ok(job(operation="get", name="app", version="1"))["s3-uri"]
     out = ok(job(operation="rollback", name="app", alias="production", version="2"))
     assert (out["version"], out["secondary-version"]) == ("2", "")
 

@@ -208,7 +208,8 @@ def test_bad_timeouts_name_the_variable(monkeypatch, variable, value):
     assert caught.value.field == variable
 
 
-def test_a_dead_endpoint_fails_the_step_naming_it(tmp_path, silent):
+@pytest.mark.parametrize("backend", ["s3", "s3-dynamodb"])
+def test_a_dead_endpoint_fails_the_step_naming_it(tmp_path, silent, backend):
     workspace = tmp_path / "workspace"
     workspace.mkdir()
     runner = Runner(
@@ -217,7 +218,9 @@ def test_a_dead_endpoint_fails_the_step_naming_it(tmp_path, silent):
         VERSIONED_READ_TIMEOUT="1",
         VERSIONED_MAX_ATTEMPTS="2",
     )
-    step = runner.step(operation="get", name="app", bucket="dead-end", endpoint_url=silent.url)
+    step = runner.step(
+        operation="get", name="app", bucket="dead-end", backend=backend, endpoint_url=silent.url
+    )
     assert step.returncode == 1 and step.outputs == {}
     assert len(step.errors) == 1, step.stdout
     assert silent.url in step.errors[0] and "endpoint-url" in step.errors[0]

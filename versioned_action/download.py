@@ -25,7 +25,7 @@ from botocore.exceptions import (
 )
 
 from .errors import KEY_MISSING, PRECONDITION_FAILED, Conflict, IntegrityError, error_code
-from .transfer import CHUNK, ObjectInfo
+from .transfer import CHUNK, ObjectInfo, object_info
 
 MAX_RESUMES = 5
 # What a body broken off midway raises while it is read (botocore wraps urllib3's errors).
@@ -49,7 +49,7 @@ def download(
     """
     extra = {"IfMatch": etag} if etag else {}
     response = client.get_object(Bucket=bucket, Key=key, **extra)
-    info = _object_info(key, response)
+    info = object_info(key, response)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp, out = _create_beside(dest)
@@ -65,17 +65,6 @@ def download(
         tmp.unlink(missing_ok=True)
         raise
     return info, sha256
-
-
-def _object_info(key: str, response: dict) -> ObjectInfo:
-    return ObjectInfo(
-        key=key,
-        etag=response["ETag"],
-        size=response["ContentLength"],
-        last_modified=response["LastModified"],
-        metadata=dict(response.get("Metadata") or {}),
-        content_type=response.get("ContentType"),
-    )
 
 
 def _create_beside(dest: Path) -> tuple[Path, BinaryIO]:

@@ -150,7 +150,8 @@ def response_time(response: dict) -> datetime:
         return datetime.now(UTC).replace(microsecond=0)  # S3 keeps whole seconds too
 
 
-def _info(key: str, response: dict) -> ObjectInfo:
+def object_info(key: str, response: dict) -> ObjectInfo:
+    """What a HEAD or GET response tells about the object at ``key``."""
     return ObjectInfo(
         key=key,
         etag=response["ETag"],
@@ -162,7 +163,7 @@ def _info(key: str, response: dict) -> ObjectInfo:
 
 
 def head(client, bucket: str, key: str) -> ObjectInfo:
-    return _info(key, client.head_object(Bucket=bucket, Key=key))
+    return object_info(key, client.head_object(Bucket=bucket, Key=key))
 
 
 def with_part_size(client, bucket: str, info: ObjectInfo) -> ObjectInfo:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import select
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -109,5 +113,90 @@ def http_repo(moto_endpoint, backend, unique):
         repo = open_repository(backend, endpoint_url=moto_endpoint, region="us-east-1", **options)
         repo.bootstrap()
         return repo
+
+    return make
+
+
+MOTO_PROCESS = """
+import logging, sys
+from moto.server import ThreadedMotoServer
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+print(server.get_host_and_port()[1], flush=True)
+sys.stdin.read()  # serve until the test session closes our stdin
+server.stop()
+"""
+
+
+@pytest.fixture(scope="session")
+def moto_process_endpoint():
+    """A moto server in its own process, so that client and server do not share one GIL
+    (the fault tests make thousands of requests)."""
+    server = subprocess.Popen(
+        [sys.executable, "-c", MOTO_PROCESS],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        ready, _, _ = select.select([server.stdout], [], [], 60)
+        port = server.stdout.readline().strip() if ready else ""
+        assert port.isdigit(), "the moto server process did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stdin.close()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.fixture
+def proxy(moto_process_endpoint):
+    """A fault-injecting proxy in front of the moto server, stopped when the test ends."""
+    from faultproxy import FaultProxy
+
+    with FaultProxy(moto_process_endpoint, hang_limit=6.0) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def store_names():
+    """Where the fault tests' artifacts live: one bucket and table per backend for the session
+    (building a repository takes a while), and a counter for fresh artifact names."""
+    return uuid.uuid4().hex[:10], itertools.count(1)
+
+
+@pytest.fixture
+def make_store(moto_process_endpoint, store_names):
+    """A fresh artifact per call (a storage_check.Store) that no other test uses."""
+    from storage_check import Store
+
+    session, counter = store_names
+
+    def make(backend: str):
+        where = f"flt-{session}-{'s3' if backend == 's3' else 'ddb'}"
+        name = f"app{next(counter)}"
+        return Store(backend, moto_process_endpoint, bucket=where, table=where, name=name)
+
+    return make
+
+
+@pytest.fixture
+def make_runner(tmp_path):
+    """Jobs for the action's entrypoint (attempt 1 unless told); each workspace holds
+    ``app.bin`` (storage_check.NEW)."""
+    from local_runner import Runner
+    from storage_check import NEW
+
+    counter = itertools.count(1)
+
+    def make(**context: str):
+        workspace = tmp_path / f"job-{next(counter)}" / "workspace"
+        workspace.mkdir(parents=True)
+        (workspace / "app.bin").write_bytes(NEW)
+        return Runner(workspace, **{"GITHUB_RUN_ATTEMPT": "1", **context})
 
     return make

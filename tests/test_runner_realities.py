@@ -94,7 +94,7 @@ class _CannedHandler(BaseHTTPRequestHandler):
 
 class CuttingProxy(ThreadingHTTPServer):
     """Forwards to the moto server; the first ``cuts`` object GETs send half the body, then
-    drop the connection (``on_cut`` runs right after each cut)."""
+    drop the connection (``on_cut`` runs just before each cut)."""
 
     daemon_threads = True
 
@@ -142,10 +142,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         self.server.cuts -= 1
         self.wfile.write(payload[: len(payload) // 2])
         self.wfile.flush()
+        if self.server.on_cut:  # before the cut: the client's resume must see its effect
+            self.server.on_cut()
         self.connection.shutdown(socket.SHUT_RDWR)
         self.close_connection = True
-        if self.server.on_cut:
-            self.server.on_cut()
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
 

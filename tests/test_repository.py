@@ -19,8 +19,10 @@ from versioned_action import (
     TableNotFound,
     VersionNotFound,
     layout,
+    operations,
 )
 from versioned_action.models import utc_now
+from versioned_action.request import parse
 
 
 def sha(data: bytes) -> str:
@@ -446,3 +448,29 @@ def test_aws_endpoints_keep_default_checksums(monkeypatch):
     settings = AwsSettings.resolve("eu-west-1", None)
     assert settings.s3_endpoint is None
     assert settings.s3_client().meta.config.request_checksum_calculation == "when_supported"
+
+
+@pytest.mark.parametrize("count", [3, 25])
+def test_promote_to_the_newest_reads_the_top_not_every_version(repo, backend, count):
+    """Requests do not grow with the number of versions (s3 used to HEAD every one)."""
+    for i in range(1, count + 1):
+        repo.put_and_publish("app", f"v{i}".encode())
+    request = parse(
+        {"operation": "promote", "backend": backend, "bucket": repo.s3_bucket, "name": "app"}
+        | {"alias": "prod", "prefix": "artifacts"}
+    )
+    calls = watch(repo)
+    result = operations.run(request, repo=repo)
+    assert (result.version, result.changed) == (str(count), True)
+    # s3: list the top + HEAD it, then GET alias, HEAD version, PUT entry, PUT alias;
+    # s3-dynamodb: query the top, then GetItem alias and version, one transaction
+    assert sum(calls.values()) == {"s3": 6, "s3-dynamodb": 4}[backend], calls
+
+
+def test_newest_version_skips_a_deleted_top(make_repo):
+    repo = make_repo("s3-dynamodb")
+    for i in range(1, 4):
+        repo.put_and_publish("app", f"v{i}".encode())
+    repo.delete_artifact_version("app", 3)
+    assert repo.get_newest_version("app").version == "2"
+    assert make_repo("s3", bucket=f"{repo.s3_bucket}-e").get_newest_version("app") is None

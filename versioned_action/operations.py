@@ -184,13 +184,13 @@ def _run_publish(repo, request: Request) -> Result:
 
 
 def _newest_published(repo, name: str) -> str:
-    numbered = [a.version for a in repo.list_artifact_versions(name) if a.version != LATEST]
-    if not numbered:
+    newest = repo.get_newest_version(name)
+    if newest is None:
         raise VersionedError(
             f"artifact {name!r} has no published version",
             hint="Publish one first (operation: publish)",
         )
-    return numbered[0]
+    return newest.version
 
 
 def _run_promote(repo, request: Request) -> Result:

@@ -316,6 +316,17 @@ class Repository(AliasOperations, abc.ABC):
         return self._get(layout.validate_name(name), layout.normalize_version(version))
 
     @aws_call
+    def get_newest_version(self, name: str) -> Artifact | None:
+        """The newest published version (not LATEST), or None; reads the top of the
+        numbering, not every version."""
+        layout.validate_name(name)
+        tip = self._newest(name)
+        if tip.newest is not None or tip.highest == 0:
+            return tip.newest
+        # the top number is deleted or being published: look further down
+        return next((a for a in self._list_versions(name) if a.version != LATEST), None)
+
+    @aws_call
     def list_artifact_versions(self, name: str) -> list[Artifact]:
         """All live versions, LATEST first, then newest first."""
         return self._list_versions(layout.validate_name(name))

@@ -49,11 +49,11 @@ def test_large_copy_detects_latest_changing_mid_publish(big_repo, monkeypatch):
     original = big_repo._newest
     state = {"raced": False}
 
-    def racing(name):
+    def racing(name, **kwargs):
         if not state["raced"]:
             state["raced"] = True
             big_repo.put_artifact("model", second)  # after we read LATEST's metadata
-        return original(name)
+        return original(name, **kwargs)
 
     monkeypatch.setattr(big_repo, "_newest", racing)
     version = big_repo.publish_artifact_version("model")
@@ -69,10 +69,10 @@ def test_put_and_publish_large_ships_its_own_bytes(big_repo, monkeypatch, tmp_pa
     path.write_bytes(mine)
     original = big_repo._newest
 
-    def racing(name):
+    def racing(name, **kwargs):
         monkeypatch.setattr(big_repo, "_newest", original)
         big_repo.put_artifact("model", theirs)
-        return original(name)
+        return original(name, **kwargs)
 
     monkeypatch.setattr(big_repo, "_newest", racing)
     _, version = big_repo.put_and_publish("model", path)

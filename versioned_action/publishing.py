@@ -106,7 +106,7 @@ class Publication:
                 time.sleep(random.uniform(0.01, 0.05) * min(conflicts, 10))
             sha256 = self._sha256()
             if self.number is None:
-                tip = repo._newest(name)
+                tip = repo._newest(name, like=None if self.use_fallback else self.source)
                 if tip.newest is not None and tip.newest.sha256 == sha256:
                     return tip.newest
                 taken = self._take_number(tip, sha256)

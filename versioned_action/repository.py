@@ -86,8 +86,9 @@ class Repository(AliasOperations, abc.ABC):
         """Live versions, LATEST first, then newest number first."""
 
     @abc.abstractmethod
-    def _newest(self, name: str) -> Tip:
-        """The newest live published version, the highest number taken, any pending claim."""
+    def _newest(self, name: str, like: ObjectInfo | None = None) -> Tip:
+        """The newest live published version, the highest number taken, any claim on it.
+        ``like``: an object we hold, whose sha256 may spare reading the newest's."""
 
     def _record_latest(self, name: str, info: ObjectInfo) -> None:
         """Record a new LATEST next to its content (nothing to do where S3 is the record)."""

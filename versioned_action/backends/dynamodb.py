@@ -187,7 +187,7 @@ class S3DynamoDBRepository(Repository):
         )
         return [self._to_artifact(item) for item in items]
 
-    def _newest(self, name: str) -> Tip:
+    def _newest(self, name: str, like: ObjectInfo | None = None) -> Tip:
         for item in self._Artifact.query(
             name, scan_index_forward=False, consistent_read=True, page_size=2
         ):

@@ -25,6 +25,7 @@ from ..errors import (
 from ..models import AliasRecord, AliasTarget, Artifact, HistoryEntry
 from ..publishing import Tip
 from ..repository import LATEST, Repository
+from ..transfer import ObjectInfo
 
 # Metadata of an alias object (the peer reads only its body): the change that set it.
 _META_ENTRY = "alias_entry"
@@ -70,8 +71,8 @@ class S3Repository(Repository):
             raise
         return self._artifact(name, LATEST, info, changed=False)
 
-    def _version_keys(self, name: str, max_keys: int | None = None) -> list[tuple[str, str]]:
-        """(version, key) of every version object, in S3's order: LATEST, then newest first."""
+    def _version_objects(self, name: str, max_keys: int | None = None) -> list[tuple[str, dict]]:
+        """(version, listed object) of every version, in S3's order: LATEST, then newest."""
         prefix = self._versions_prefix(name)
         found = []
         kwargs = {"Bucket": self.s3_bucket, "Prefix": prefix}
@@ -83,22 +84,37 @@ class S3Repository(Repository):
                     obj["Key"][len(prefix) :], self.suffix
                 )
                 if version is not None:
-                    found.append((version, obj["Key"]))
+                    found.append((version, obj))
         return found
 
     def _list_versions(self, name: str) -> list[Artifact]:
-        keys = self._version_keys(name)
+        listed = self._version_objects(name)
         with ThreadPoolExecutor(max_workers=8) as pool:
-            infos = list(pool.map(lambda vk: transfer.head(self.s3, self.s3_bucket, vk[1]), keys))
+            infos = list(
+                pool.map(lambda vo: transfer.head(self.s3, self.s3_bucket, vo[1]["Key"]), listed)
+            )
         return [
             self._artifact(name, version, info, changed=False)
-            for (version, _), info in zip(keys, infos, strict=True)
+            for (version, _), info in zip(listed, infos, strict=True)
         ]
 
-    def _newest(self, name: str) -> Tip:
-        for version, _ in self._version_keys(name, max_keys=10):
-            if version != LATEST:
-                return Tip(self._get(name, version), int(version))
+    def _newest(self, name: str, like: ObjectInfo | None = None) -> Tip:
+        for version, obj in self._version_objects(name, max_keys=10):
+            if version == LATEST:
+                continue
+            if like is not None and like.sha256 and obj["ETag"] == like.etag:
+                # the listing shows the same ETag as the object we hold: the same bytes,
+                # so its sha256 is known without a HEAD
+                artifact = Artifact(
+                    name=name,
+                    version=version,
+                    update_at=obj["LastModified"],
+                    s3uri=self.s3uri(name, version),
+                    sha256=like.sha256,
+                    size=obj["Size"],
+                )
+                return Tip(artifact, int(version))
+            return Tip(self._get(name, version), int(version))
         return Tip(None, 0)
 
     def _delete_version(self, name: str, version: str) -> None:

@@ -200,3 +200,13 @@ def make_runner(tmp_path):
         return Runner(workspace, **{"GITHUB_RUN_ATTEMPT": "1", **context})
 
     return make
+
+
+@pytest.fixture
+def silent():
+    """A server on 127.0.0.1 that accepts connections and never answers."""
+    from test_runner_realities import SilentServer
+
+    server = SilentServer()
+    yield server
+    server.close()

@@ -11,7 +11,7 @@ import re
 
 import pytest
 from local_runner import Runner, action_metadata
-from test_runner_realities import CannedServer, SilentServer
+from test_runner_realities import CannedServer
 
 from versioned_action import aws
 from versioned_action.errors import InvalidEnvironment, InvalidInput
@@ -72,13 +72,6 @@ def summary_blocks(summary: str) -> tuple[list[str], list[str]]:
         elif line.lstrip().startswith("|"):
             rows.append(line)
     return headings, rows
-
-
-@pytest.fixture
-def silent():
-    server = SilentServer()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -151,13 +151,6 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def silent():
-    server = SilentServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
 def denied():
     server = CannedServer(403, DENIED_XML)
     yield server

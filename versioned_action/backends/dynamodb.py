@@ -141,12 +141,17 @@ class S3DynamoDBRepository(Repository):
             size=None if item.size is None else int(item.size),
         )
 
-    def _item(self, name: str, version: str):
+    def _stored(self, name: str, version: str):
+        """The version's item as stored (visible, deleted or claimed), or None."""
         try:
-            item = self._Artifact.get(name, layout.version_sk(version), consistent_read=True)
+            return self._Artifact.get(name, layout.version_sk(version), consistent_read=True)
         except DoesNotExist:
             return None
-        return None if item.is_deleted else item
+
+    def _item(self, name: str, version: str):
+        """The version's item if it is visible."""
+        item = self._stored(name, version)
+        return None if item is None or item.is_deleted else item
 
     def _get(self, name: str, version: str) -> Artifact:
         if version == LATEST:
@@ -213,14 +218,8 @@ class S3DynamoDBRepository(Repository):
 
     def _claimed_by(self, name: str, number: int, owner: str) -> bool:
         """Does ``owner`` hold the claim on ``number``? (After a conditional write failed.)"""
-        item = self._item_any(name, number)
+        item = self._stored(name, str(number))
         return item is not None and bool(item.pending) and item.owner == owner
-
-    def _item_any(self, name: str, number: int):
-        try:
-            return self._Artifact.get(name, layout.version_sk(str(number)), consistent_read=True)
-        except DoesNotExist:
-            return None
 
     def _reserve(self, name: str, number: int, sha256: str, owner: str) -> bool:
         claim = self._Artifact(

@@ -11,10 +11,13 @@ import sys
 import uuid
 
 import pytest
+import s3_conditions
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from versioned_action import open_repository
+
+s3_conditions.install()  # S3's CopyObject conditions, which moto ignores
 
 BACKENDS = ["s3", "s3-dynamodb"]
 FAKE_AWS = {
@@ -119,6 +122,9 @@ def http_repo(moto_endpoint, backend, unique):
 
 MOTO_PROCESS = """
 import logging, sys
+sys.path.insert(0, sys.argv[1])
+import s3_conditions
+s3_conditions.install()
 from moto.server import ThreadedMotoServer
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -134,7 +140,7 @@ def moto_process_endpoint():
     """A moto server in its own process, so that client and server do not share one GIL
     (the fault tests make thousands of requests)."""
     server = subprocess.Popen(
-        [sys.executable, "-c", MOTO_PROCESS],
+        [sys.executable, "-c", MOTO_PROCESS, os.path.dirname(__file__)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

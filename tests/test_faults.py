@@ -347,14 +347,17 @@ def test_read_faults_botocore_retries_are_invisible(backend, proxy, make_store):
 BIG = bytes(range(256)) * (17 * 4096)  # 17 MiB: above the multipart threshold
 
 
-@pytest.mark.parametrize("completion", [1, 2], ids=["latest-upload", "version-copy"])
-def test_lost_response_of_complete_multipart_upload(backend, completion, proxy, make_store):
-    """put + publish of a large file: the response to one CompleteMultipartUpload is lost."""
+@pytest.mark.parametrize(
+    "write", ["CompleteMultipartUpload", "CopyObject"], ids=["latest-upload", "version-copy"]
+)
+def test_lost_response_of_a_large_write(backend, write, proxy, make_store):
+    """put + publish of a large file: the response to the LATEST upload's completion, or to
+    the version's one server-side copy, is lost."""
     store = make_store(backend)
     prepare(store, "published")
     before = snapshot(store)
     proxy.reset()
-    rule = proxy.add_rule(nth(op("CompleteMultipartUpload"), completion), DROP_RESPONSE)
+    rule = proxy.add_rule(nth(op(write), 1), DROP_RESPONSE)
     latest, version = store.shared(proxy.url).put_and_publish(store.name, BIG)
     assert rule.fired == 1
     assert (latest.changed, version.version, version.changed) == (True, "2", True)

@@ -8,9 +8,10 @@ import os
 from pathlib import Path
 
 import pytest
+import s3_conditions
 from requests_counter import watch
 
-from versioned_action import LATEST
+from versioned_action import LATEST, copying
 from versioned_action.transfer import MiB, TransferConfig
 
 SMALL_PARTS = TransferConfig(multipart_threshold=5 * MiB, part_size=5 * MiB, max_workers=3)
@@ -35,11 +36,44 @@ def test_multipart_put_publish_download(big_repo, tmp_path):
     assert latest.sha256 == hashlib.sha256(data).hexdigest() and latest.size == len(data)
     calls.clear()
     version = big_repo.publish_artifact_version("model")
-    assert calls["s3.UploadPartCopy"] == 3  # server side, in the source's own part layout
-    assert calls["s3.GetObject"] == 0
+    assert calls["s3.CopyObject"] == 1  # one server-side copy, whatever the part layout
+    assert calls["s3.UploadPartCopy"] == calls["s3.GetObject"] == 0
     out = tmp_path / "out.bin"
     got = big_repo.download_artifact("model", out, version=version.version)
     assert out.read_bytes() == data and got.sha256 == latest.sha256
+
+
+def test_over_the_copy_limit_copies_in_the_source_part_layout(big_repo, monkeypatch):
+    """Above CopyObject's 5 GiB limit (lowered here) the copy goes part by part."""
+    data = blob(12 * MiB + 17, 7)
+    big_repo.put_artifact("model", data)
+    monkeypatch.setattr(copying, "MAX_COPY_PART", 8 * MiB)
+    calls = watch(big_repo)
+    version = big_repo.publish_artifact_version("model")
+    assert calls["s3.UploadPartCopy"] == 3 and calls["s3.CopyObject"] == 0
+    assert big_repo.get_artifact_content("model", version.version) == data
+    assert version.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_copy_checks_its_bytes_where_the_endpoint_ignores_if_match(big_repo, monkeypatch):
+    """On an endpoint that ignores CopySourceIfMatch, the copy's SHA-256 catches a LATEST
+    replaced after we read it: the wrong copy is deleted and the publish takes LATEST anew."""
+    first, second = blob(6 * MiB, 8), blob(6 * MiB, 9)
+    big_repo.put_artifact("model", first)
+    original = big_repo._newest
+
+    def racing(name, **kwargs):
+        monkeypatch.setattr(big_repo, "_newest", original)
+        big_repo.put_artifact("model", second)
+        return original(name, **kwargs)
+
+    monkeypatch.setattr(big_repo, "_newest", racing)
+    calls = watch(big_repo)
+    with s3_conditions.ignored():
+        version = big_repo.publish_artifact_version("model")
+    assert calls["s3.DeleteObject"] == 1, calls  # the copy that took the new bytes
+    assert big_repo.get_artifact_content("model", version.version) == second
+    assert version.sha256 == hashlib.sha256(second).hexdigest()
 
 
 def test_large_copy_detects_latest_changing_mid_publish(big_repo, monkeypatch):

@@ -1,4 +1,4 @@
-"""Build boto3 clients for any S3-compatible endpoint; one place for region, endpoint and
+"""Build botocore clients for any S3-compatible endpoint; one place for region, endpoint and
 timeout rules.
 
 Region rule: with no S3 endpoint configured the region must look like an AWS region
@@ -186,7 +186,8 @@ class AwsSettings:
 
     def s3_client(self, max_pool: int = 16):
         """An S3 client; off AWS, checksums only where required so any S3 clone accepts uploads."""
-        import boto3
+        # botocore itself: boto3's session would also import s3transfer, which we never use
+        import botocore.session
         from botocore.config import Config
 
         options: dict = {
@@ -201,7 +202,7 @@ class AwsSettings:
                 response_checksum_validation="when_required",
                 s3={"addressing_style": "path"},
             )
-        client = boto3.session.Session().client(
+        client = botocore.session.Session().create_client(
             "s3",
             region_name=self.region,
             endpoint_url=self.s3_endpoint,

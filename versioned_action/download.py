@@ -24,8 +24,9 @@ from botocore.exceptions import (
     ResponseStreamingError,
 )
 
+from .content import CHUNK
 from .errors import KEY_MISSING, PRECONDITION_FAILED, Conflict, IntegrityError, error_code
-from .transfer import CHUNK, ObjectInfo, object_info
+from .transfer import ObjectInfo, object_info
 
 MAX_RESUMES = 5
 # What a body broken off midway raises while it is read (botocore wraps urllib3's errors).

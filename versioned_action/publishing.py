@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from . import layout, transfer
+from . import copying, layout
 from .errors import ArtifactNotFound, Conflict, InvalidInput
 from .models import Artifact, utc_now
 from .transfer import KeyExists, ObjectInfo, SourceChanged
@@ -121,8 +121,10 @@ class Publication:
             key = repo.object_key(name, str(number))
             try:
                 info = self._write(key)
-            except KeyExists:
-                existing = repo._head(key, Conflict(f"s3 key {key!r} vanished while publishing"))
+            except KeyExists as taken:
+                existing = taken.existing or repo._head(
+                    key, Conflict(f"s3 key {key!r} vanished while publishing")
+                )
                 if existing.sha256:
                     repo._commit(name, number, existing)  # a publish's object: roll forward
                 else:
@@ -201,7 +203,7 @@ class Publication:
             assert self.fallback is not None
             return self.fallback(key, token)
         assert self.source is not None
-        return transfer.copy_exact(
+        return copying.copy_exact(
             self.repo.s3,
             self.repo.s3_bucket,
             self.source,

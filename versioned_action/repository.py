@@ -11,7 +11,7 @@ import abc
 import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -20,27 +20,28 @@ from botocore.exceptions import BotoCoreError, ClientError
 from . import layout, publishing, transfer
 from .aliases import AliasOperations
 from .aws import AwsSettings
+from .content import LocalContent
 from .download import download
 from .errors import (
     BUCKET_MISSING,
     KEY_MISSING,
     BucketNotFound,
-    Conflict,
     InvalidInput,
     VersionedError,
     VersionNotFound,
     aws_call,
     error_code,
 )
-from .models import AliasRecord, AliasTarget, Artifact, HistoryEntry, PurgeResult, utc_now
+from .lifecycle import LifecycleOperations
+from .models import AliasRecord, AliasTarget, Artifact, HistoryEntry
 from .publishing import Claim, Tip
-from .transfer import LocalContent, ObjectInfo, TransferConfig
+from .transfer import ObjectInfo, TransferConfig
 
 LATEST = layout.LATEST
 Content = bytes | str | Path | LocalContent
 
 
-class Repository(AliasOperations, abc.ABC):
+class Repository(AliasOperations, LifecycleOperations, abc.ABC):
     """Artifacts, versions and aliases in one bucket (and for ``s3-dynamodb``, one table)."""
 
     backend: ClassVar[str]
@@ -88,7 +89,8 @@ class Repository(AliasOperations, abc.ABC):
     @abc.abstractmethod
     def _newest(self, name: str, like: ObjectInfo | None = None) -> Tip:
         """The newest live published version, the highest number taken, any claim on it.
-        ``like``: an object we hold, whose sha256 may spare reading the newest's."""
+        ``like``: an object we hold, whose sha256 may spare reading the newest's; ``newest``
+        may then be None when the listing alone shows it holds other bytes."""
 
     def _record_latest(self, name: str, info: ObjectInfo) -> None:
         """Record a new LATEST next to its content (nothing to do where S3 is the record)."""
@@ -178,20 +180,6 @@ class Repository(AliasOperations, abc.ABC):
             return transfer.head(self.s3, self.s3_bucket, key)
         except ClientError as err:
             raise self._not_found(err, missing) from err
-
-    def _delete_objects(self, prefix: str) -> None:
-        paginator = self.s3.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.s3_bucket, Prefix=prefix):
-            keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
-            if keys:
-                response = self.s3.delete_objects(
-                    Bucket=self.s3_bucket, Delete={"Objects": keys, "Quiet": True}
-                )
-                if response.get("Errors"):
-                    first = response["Errors"][0]
-                    raise VersionedError(
-                        f"could not delete s3://{self.s3_bucket}/{first['Key']}: {first['Code']}"
-                    )
 
     @contextmanager
     def _content(self, content: Content) -> Iterator[LocalContent]:
@@ -347,20 +335,6 @@ class Repository(AliasOperations, abc.ABC):
         return sorted(names)
 
     @aws_call
-    def delete_artifact_version(self, name: str, version: str | int) -> None:
-        """Delete one version; refused while an alias points at it."""
-        layout.validate_name(name)
-        version = layout.normalize_version(version)
-        users = [a for a, t, _ in self._list_alias_records(name) if version in t.versions]
-        if users:
-            raise Conflict(
-                f"version {version} of {name!r} is in use by alias {', '.join(sorted(users))}",
-                hint="Point the alias elsewhere first",
-            )
-        self._get(name, version)
-        self._delete_version(name, version)
-
-    @aws_call
     def download_artifact(
         self, name: str, path: str | Path, version: str | int | None = None
     ) -> Artifact:
@@ -383,49 +357,3 @@ class Repository(AliasOperations, abc.ABC):
         self._get(name, version)
         response = self.s3.get_object(Bucket=self.s3_bucket, Key=self.object_key(name, version))
         return response["Body"].read()
-
-    # ----- lifecycle ----------------------------------------------------------------------
-
-    @aws_call
-    def purge_artifact_versions(
-        self,
-        name: str,
-        keep_last_n: int = 10,
-        purge_older_than_secs: int = 90 * 24 * 60 * 60,
-        *,
-        dry_run: bool = False,
-    ) -> PurgeResult:
-        """Delete old versions, sparing LATEST, the newest ``keep_last_n`` numbered versions,
-        anything younger than ``purge_older_than_secs``, and every version an alias uses."""
-        layout.validate_name(name)
-        for field, value in (("keep-last", keep_last_n), ("older-than", purge_older_than_secs)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise InvalidInput(field, f"{value!r} must be a whole number >= 0")
-        purge_time = utc_now()
-        expire = purge_time - timedelta(seconds=purge_older_than_secs)
-        in_use = {v for _, t, _ in self._list_alias_records(name) for v in t.versions}
-        numbered = [a for a in self._list_versions(name) if a.version != LATEST]
-        deleted, spared = [], []
-        for artifact in numbered[keep_last_n:]:
-            if artifact.update_at >= expire:
-                continue
-            if artifact.version in in_use:
-                spared.append(artifact.version)
-                continue
-            if not dry_run:
-                self._delete_version(name, artifact.version)
-            deleted.append(artifact)
-        return PurgeResult(purge_time, tuple(deleted), tuple(spared), dry_run)
-
-    @aws_call
-    def purge_artifact(self, name: str) -> None:
-        """Permanently remove every version, alias and history entry of one artifact."""
-        layout.validate_name(name)
-        self._delete_objects(self.artifact_prefix(name))
-        self._purge_records(name)
-
-    @aws_call
-    def purge_all(self) -> None:
-        """Permanently remove everything under the prefix (and every item of the table)."""
-        self._delete_objects(self.s3_prefix + "/" if self.s3_prefix else "")
-        self._purge_records(None)

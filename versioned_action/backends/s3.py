@@ -98,10 +98,30 @@ class S3Repository(Repository):
             for (version, _), info in zip(listed, infos, strict=True)
         ]
 
+    def _numbered(self, name: str) -> list[Artifact]:
+        """From the listing alone: number, time and size, no sha256 (that takes a HEAD)."""
+        return [
+            Artifact(
+                name=name,
+                version=version,
+                update_at=obj["LastModified"],
+                s3uri=self.s3uri(name, version),
+                sha256="",
+                size=obj["Size"],
+            )
+            for version, obj in self._version_objects(name)
+            if version != LATEST
+        ]
+
+    def _delete_versions(self, name: str, versions: list[str]) -> None:
+        self._delete_keys([self.object_key(name, version) for version in versions])
+
     def _newest(self, name: str, like: ObjectInfo | None = None) -> Tip:
         for version, obj in self._version_objects(name, max_keys=10):
             if version == LATEST:
                 continue
+            if like is not None and obj["Size"] != like.size:
+                return Tip(None, int(version))  # other bytes than ``like``: no HEAD needed
             if like is not None and like.sha256 and obj["ETag"] == like.etag:
                 # the listing shows the same ETag as the object we hold: the same bytes,
                 # so its sha256 is known without a HEAD

@@ -1,0 +1,187 @@
+"""Server-side copies that take exactly the bytes we read: a version is published this way.
+
+Up to 5 GiB a copy is one CopyObject, conditional on the source's ETag and on the key's
+absence, and its response's SHA-256 must be the one we expect; larger objects are copied in
+parts whose ETags must add up to the source's before the copy is completed.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from collections.abc import Mapping
+
+from botocore.exceptions import ClientError
+
+from .content import MiB
+from .errors import KEY_MISSING, PRECONDITION_FAILED, error_code
+from .transfer import (
+    KeyExists,
+    ObjectInfo,
+    SourceChanged,
+    TransferConfig,
+    head,
+    multipart_etag,
+    multipart_write,
+    object_args,
+    part_ranges,
+    response_time,
+)
+
+MAX_COPY_PART = 5 * 1024 * MiB  # the largest CopyObject, and the largest part of a copy
+
+
+def with_part_size(client, bucket: str, info: ObjectInfo) -> ObjectInfo:
+    """Fill in the part size of a multipart object (one HEAD of its first part)."""
+    if info.parts_count == 1 or info.part_size:
+        return info
+    first = client.head_object(Bucket=bucket, Key=info.key, PartNumber=1)  # checked later
+    return dataclasses.replace(info, part_size=first["ContentLength"])
+
+
+def source_tags(client, bucket: str, key: str) -> dict[str, str]:
+    response = client.get_object_tagging(Bucket=bucket, Key=key)
+    return {tag["Key"]: tag["Value"] for tag in response["TagSet"]}
+
+
+def copy_exact(
+    client,
+    bucket: str,
+    source: ObjectInfo,
+    key: str,
+    *,
+    if_none_match: bool,
+    config: TransferConfig,
+    extra_metadata: Mapping[str, str] | None = None,
+) -> ObjectInfo:
+    """Copy ``source`` to ``key`` with its metadata and tags, only if its bytes are still
+    ``source``'s; ``extra_metadata`` is added to the source's.
+
+    Up to 5 GiB this is one server-side CopyObject, conditional on the source's ETag and (with
+    ``if_none_match``) on the key's absence; larger objects are copied in parts whose ETags
+    must add up to the source's before the copy is completed.
+    """
+    metadata = {**source.metadata, **(extra_metadata or {})}
+    if source.size <= MAX_COPY_PART:
+        return _copy_object(client, bucket, source, key, metadata, if_none_match)
+    return _copy_parts(client, bucket, source, key, metadata, if_none_match, config)
+
+
+def _copy_object(client, bucket, source: ObjectInfo, key, metadata, if_none_match) -> ObjectInfo:
+    """One CopyObject; its response's SHA-256 proves the copy holds the bytes we expect."""
+    args: dict = {
+        "Bucket": bucket,
+        "Key": key,
+        "CopySource": {"Bucket": bucket, "Key": source.key},
+        "CopySourceIfMatch": source.etag,
+        "MetadataDirective": "REPLACE",  # to add ours; the source's come along in ``metadata``
+        "Metadata": dict(metadata),
+        "TaggingDirective": "COPY",
+        "ChecksumAlgorithm": "SHA256",
+    }
+    if source.content_type:
+        args["ContentType"] = source.content_type
+    if if_none_match:
+        args["IfNoneMatch"] = "*"
+    try:
+        response = client.copy_object(**args)
+    except ClientError as err:
+        code = error_code(err)
+        if code not in (*PRECONDITION_FAILED, *KEY_MISSING):
+            raise
+        # one 412 answers both conditions: the key tells which failed (or a lost answer's
+        # retry met our own copy, which the caller recognises by its metadata)
+        existing = _head_or_none(client, bucket, key) if if_none_match else None
+        if existing is not None:
+            raise KeyExists(f"s3 key {key!r} already exists", existing) from err
+        raise SourceChanged(f"s3 key {source.key!r} changed during the copy") from err
+    result = response["CopyObjectResult"]
+    copied = result.get("ChecksumSHA256")
+    if copied and source.sha256 and copied != _base64_sha256(source.sha256):
+        # only where the endpoint ignores CopySourceIfMatch: the object is ours and wrong
+        client.delete_object(Bucket=bucket, Key=key)
+        raise SourceChanged(f"s3 key {source.key!r} changed during the copy")
+    return ObjectInfo(
+        key=key,
+        etag=result["ETag"],
+        size=source.size,
+        last_modified=result.get("LastModified") or response_time(response),
+        metadata=metadata,
+        content_type=source.content_type,
+        tags=source.tags,
+    )
+
+
+def _base64_sha256(hex_digest: str) -> str:
+    return base64.b64encode(bytes.fromhex(hex_digest)).decode()
+
+
+def _head_or_none(client, bucket: str, key: str) -> ObjectInfo | None:
+    try:
+        return head(client, bucket, key)
+    except ClientError as err:
+        if error_code(err) in KEY_MISSING:
+            return None
+        raise
+
+
+def _copy_parts(client, bucket, source, key, metadata, if_none_match, config) -> ObjectInfo:
+    """Copy an object over 5 GiB in parts, in the source's own part layout where it can."""
+    source = with_part_size(client, bucket, source)
+    tags = source.tags if source.tags is not None else source_tags(client, bucket, source.key)
+    write_args = object_args(metadata, source.content_type, tags)
+    part_size = source.part_size or source.size
+    if part_size > MAX_COPY_PART:
+        part_size = config.part_size_for(source.size)
+
+    def send(upload_id: str, number: int, offset: int, length: int) -> str:
+        try:
+            response = client.upload_part_copy(
+                Bucket=bucket,
+                Key=key,
+                UploadId=upload_id,
+                PartNumber=number,
+                CopySource={"Bucket": bucket, "Key": source.key},
+                CopySourceRange=f"bytes={offset}-{offset + length - 1}",
+                CopySourceIfMatch=source.etag,
+            )
+        except ClientError as err:
+            if error_code(err) in PRECONDITION_FAILED:
+                raise SourceChanged(f"s3 key {source.key!r} changed during the copy") from err
+            raise
+        return response["CopyPartResult"]["ETag"]
+
+    def verify(etags: list[str]) -> None:
+        if not _same_bytes(client, bucket, source, etags):
+            raise SourceChanged(f"s3 key {source.key!r} changed during the copy")
+
+    ranges = part_ranges(source.size, part_size)
+    result = multipart_write(
+        client, bucket, key, write_args, ranges, send, if_none_match, config, verify
+    )
+    return ObjectInfo(
+        key=key,
+        etag=result["ETag"],
+        size=source.size,
+        last_modified=response_time(result),
+        metadata=metadata,
+        content_type=source.content_type,
+        tags=dict(tags or {}),
+        part_size=part_size,
+    )
+
+
+def _same_bytes(client, bucket: str, source: ObjectInfo, etags: list[str]) -> bool:
+    """Do the copied parts carry the source's bytes?
+
+    Compare the parts' ETags with the source's. Where ETags are not MD5s (SSE-KMS) they never
+    match; then the source must still have the ETag every part copy was conditioned on.
+    """
+    if source.parts_count == 1 and etags == [source.etag]:
+        return True
+    if len(etags) == source.parts_count > 1 and multipart_etag(etags) == source.etag:
+        return True
+    try:
+        return head(client, bucket, source.key).etag == source.etag
+    except ClientError:
+        return False

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
-from pathlib import Path
 
 import pytest
 import s3_conditions
@@ -131,16 +129,10 @@ def test_unseekable_stream_is_spooled(big_repo):
     assert artifact.size == len(data)
 
 
-def _memory_benchmark():
-    path = Path(__file__).parents[1] / "benchmarks" / "memory.py"
-    spec = importlib.util.spec_from_file_location("memory_benchmark", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.slow
-def test_one_gib_stays_under_150_mb():
-    result = _memory_benchmark().measure(1024)
+def test_one_gib_stays_under_128_mib():
+    from benchmarks.footprint import measure
+
+    result = measure(1024)
     assert result["identical"], result
-    assert result["peak_rss_mib"] < 150, result
+    assert result["peak_rss_mib"] < 128, result

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import threading
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
 MiB = 1024 * 1024
@@ -29,6 +30,7 @@ class LocalContent:
         self._file: BinaryIO | None = None
         self._owned = False
         self._sha256: str | None = None
+        self._part_crcs: tuple[int, list[int]] | None = None
         if isinstance(source, (bytes, bytearray, memoryview)):
             self._buffer = memoryview(bytes(source))
             self.size = len(self._buffer)
@@ -72,6 +74,38 @@ class LocalContent:
                 digest.update(self.read(offset, CHUNK))
             self._sha256 = digest.hexdigest()
         return self._sha256
+
+    def hash_for_upload(self, part_size: int) -> None:
+        """The sha256 and, on a second thread in the same pass, each ``part_size`` part's
+        CRC32: for content known to be new, so that uploading reads no part twice."""
+        if self._sha256 is not None or part_size % CHUNK:
+            return
+        digest = hashlib.sha256()
+        crcs: list[int] = []
+        with ThreadPoolExecutor(max_workers=1) as side:
+            pending: list[Future] = []
+            for offset in range(0, self.size, CHUNK):
+                chunk = self.read(offset, CHUNK)
+                pending.append(side.submit(_crc_step, crcs, chunk, offset % part_size == 0))
+                digest.update(chunk)
+                if len(pending) > 2:  # bounded: at most a few chunks wait for their CRC
+                    pending.pop(0).result()
+            for future in pending:
+                future.result()
+        self._sha256 = digest.hexdigest()
+        self._part_crcs = (part_size, crcs)
+
+    def part_crc32(self, offset: int, length: int) -> str:
+        """The CRC32 of one part, ready for ``ChecksumCRC32``: from :meth:`hash_for_upload`
+        when it computed this part, else read now."""
+        if self._part_crcs is not None:
+            part_size, crcs = self._part_crcs
+            if offset % part_size == 0 and length == min(part_size, self.size - offset):
+                return crc32_header(crcs[offset // part_size])
+        value = 0
+        for start in range(offset, offset + length, CHUNK):
+            value = zlib.crc32(self.read(start, min(CHUNK, offset + length - start)), value)
+        return crc32_header(value)
 
     def close(self) -> None:
         if self._owned and self._file is not None:
@@ -118,13 +152,12 @@ class PartBody(io.RawIOBase):
     def __len__(self) -> int:
         return self._length
 
-    def crc32(self) -> str:
-        """The part's CRC32, ready for ``ChecksumCRC32``."""
-        value = 0
-        for start in range(0, self._length, CHUNK):
-            size = min(CHUNK, self._length - start)
-            value = zlib.crc32(self._content.read(self._offset + start, size), value)
-        return crc32_header(value)
+
+def _crc_step(crcs: list[int], chunk: bytes, starts_part: bool) -> None:
+    if starts_part:
+        crcs.append(zlib.crc32(chunk))
+    else:
+        crcs[-1] = zlib.crc32(chunk, crcs[-1])
 
 
 def crc32_header(value: int) -> str:

@@ -250,6 +250,8 @@ class Repository(AliasOperations, LifecycleOperations, abc.ABC):
 
     def _put(self, name: str, local: LocalContent, send) -> tuple[Artifact, ObjectInfo | None]:
         current = self._latest(name)
+        if current is None or current.size != local.size:
+            transfer.prepare_upload(local, self.transfer)
         if current is not None and current.sha256 == local.sha256:
             return dataclasses.replace(current, size=local.size, changed=False), None
         info = send(local, self.object_key(name, LATEST), if_none_match=False)

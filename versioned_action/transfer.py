@@ -43,7 +43,7 @@ class KeyExists(Conflict):
 class TransferConfig:
     multipart_threshold: int = 16 * MiB
     part_size: int = 8 * MiB
-    max_workers: int = 4
+    max_workers: int = 6
 
     def part_size_for(self, size: int) -> int:
         """The configured part size, grown in whole MiB so no upload needs over 10,000 parts."""
@@ -179,6 +179,13 @@ def _completed(client, bucket: str, key: str, etag: str, write_args: dict) -> di
     return response if ours else None
 
 
+def prepare_upload(content: LocalContent, config: TransferConfig) -> None:
+    """Content that cannot be unchanged (no LATEST, or another size) is read once: its sha256
+    and its parts' CRC32s in one pass."""
+    if content.size > config.multipart_threshold:
+        content.hash_for_upload(config.part_size_for(content.size))
+
+
 def upload(
     client,
     bucket: str,
@@ -209,7 +216,7 @@ def upload(
 
         def send(upload_id: str, number: int, offset: int, length: int) -> dict:
             body = PartBody(content, offset, length)
-            checksum = body.crc32()  # S3 checks each part; no full-object pass on either side
+            checksum = content.part_crc32(offset, length)  # S3 checks every part by it
             response = client.upload_part(
                 Bucket=bucket,
                 Key=key,

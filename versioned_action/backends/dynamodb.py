@@ -35,6 +35,7 @@ from ..repository import LATEST, Repository
 from ..transfer import ObjectInfo
 
 _CONFLICT_CODES = ("ConditionalCheckFailedException", "TransactionCanceledException")
+TRANSACTION_ITEMS = 100  # DynamoDB's limit of actions in one TransactWriteItems
 
 
 def _models(table: str, aws: AwsSettings):
@@ -292,10 +293,19 @@ class S3DynamoDBRepository(Repository):
             )
 
     def _delete_version(self, name: str, version: str) -> None:
-        item = self._Artifact(pk=name, sk=layout.version_sk(version))
-        item.update(
-            actions=[self._Artifact.is_deleted.set(True)], condition=self._Artifact.pk.exists()
-        )
+        self._delete_versions(name, [version])
+
+    def _delete_versions(self, name: str, versions: list[str]) -> None:
+        # soft deletes (the layout's is_deleted), up to 100 in one transaction; each is
+        # idempotent, so a retried transaction whose answer was lost changes nothing
+        for start in range(0, len(versions), TRANSACTION_ITEMS):
+            with TransactWrite(connection=self._connection) as tx:
+                for version in versions[start : start + TRANSACTION_ITEMS]:
+                    tx.update(
+                        self._Artifact(pk=name, sk=layout.version_sk(version)),
+                        actions=[self._Artifact.is_deleted.set(True)],
+                        condition=self._Artifact.pk.exists(),
+                    )
 
     # ----- aliases ------------------------------------------------------------------------
 

@@ -71,7 +71,7 @@ NOTES = (
     "Requests: botocore `before-call` events of each call, in process (ours) or in one peer "
     "child process per backend; bucket and table creation not counted.",
     "¹ the peer has no put-and-publish: its put, then its publish.",
-    "² ours: `get_newest_version` + `put_alias`; peer `s3`: "
+    "² ours: `get_newest_version_number` + `put_alias`, as the promote step; peer `s3`: "
     "`get_latest_published_artifact_version_number` + `put_alias`; peer `s3-dynamodb` (no "
     "such call): `list_artifact_versions` + `put_alias`.",
     "The peer's `s3-dynamodb` publish makes a new version even when LATEST is unchanged, so "

@@ -73,8 +73,8 @@ class Ours(_Operations):
         return {"count": len(self.repo.list_artifact_versions(name))}
 
     def promote_newest(self, name, alias):
-        newest = self.repo.get_newest_version(name)
-        return {"version": self.repo.put_alias(name, alias, newest.version).version}
+        newest = self.repo.get_newest_version_number(name)
+        return {"version": self.repo.put_alias(name, alias, newest).version}
 
     def get_version(self, name, version):
         return {"version": self.repo.get_artifact_version(name, version).version}

@@ -184,13 +184,13 @@ def _run_publish(repo, request: Request) -> Result:
 
 
 def _newest_published(repo, name: str) -> str:
-    newest = repo.get_newest_version(name)
+    newest = repo.get_newest_version_number(name)
     if newest is None:
         raise VersionedError(
             f"artifact {name!r} has no published version",
             hint="Publish one first (operation: publish)",
         )
-    return newest.version
+    return newest
 
 
 def _run_promote(repo, request: Request) -> Result:

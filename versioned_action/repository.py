@@ -318,6 +318,17 @@ class Repository(AliasOperations, LifecycleOperations, abc.ABC):
         return next((a for a in self._list_versions(name) if a.version != LATEST), None)
 
     @aws_call
+    def get_newest_version_number(self, name: str) -> str | None:
+        """The number of the newest published version, or None, without reading the version
+        itself (a promote reads it anyway, to check it exists)."""
+        layout.validate_name(name)
+        return self._newest_number(name)
+
+    def _newest_number(self, name: str) -> str | None:
+        newest = self.get_newest_version(name)
+        return None if newest is None else newest.version
+
+    @aws_call
     def list_artifact_versions(self, name: str) -> list[Artifact]:
         """All live versions, LATEST first, then newest first."""
         return self._list_versions(layout.validate_name(name))

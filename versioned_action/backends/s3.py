@@ -113,6 +113,11 @@ class S3Repository(Repository):
             if version != LATEST
         ]
 
+    def _newest_number(self, name: str) -> str | None:
+        # keys sort newest first, so the first numbered key listed is the newest version
+        listed = (v for v, _ in self._version_objects(name, max_keys=10) if v != LATEST)
+        return next(listed, None) or super()._newest_number(name)
+
     def _delete_versions(self, name: str, versions: list[str]) -> None:
         self._delete_keys([self.object_key(name, version) for version in versions])
 

@@ -24,6 +24,19 @@ def blob(size: int, seed: int) -> bytes:
     return (seed.to_bytes(4, "big") + os.urandom(1021)) * (size // 1025) + b"x" * (size % 1025)
 
 
+def replace_latest_mid_publish(repo, monkeypatch, content: bytes) -> None:
+    """The publish's next look at the newest version first puts ``content`` as LATEST: after
+    the publish read LATEST, before it copies."""
+    original = repo._newest
+
+    def racing(name, **kwargs):
+        monkeypatch.setattr(repo, "_newest", original)
+        repo.put_artifact("model", content)
+        return original(name, **kwargs)
+
+    monkeypatch.setattr(repo, "_newest", racing)
+
+
 def test_multipart_put_publish_download(big_repo, tmp_path):
     data = blob(12 * MiB + 17, 1)
     path = tmp_path / "model.bin"
@@ -58,14 +71,7 @@ def test_copy_checks_its_bytes_where_the_endpoint_ignores_if_match(big_repo, mon
     replaced after we read it: the wrong copy is deleted and the publish takes LATEST anew."""
     first, second = blob(6 * MiB, 8), blob(6 * MiB, 9)
     big_repo.put_artifact("model", first)
-    original = big_repo._newest
-
-    def racing(name, **kwargs):
-        monkeypatch.setattr(big_repo, "_newest", original)
-        big_repo.put_artifact("model", second)
-        return original(name, **kwargs)
-
-    monkeypatch.setattr(big_repo, "_newest", racing)
+    replace_latest_mid_publish(big_repo, monkeypatch, second)
     calls = watch(big_repo)
     with s3_conditions.ignored():
         version = big_repo.publish_artifact_version("model")
@@ -75,20 +81,14 @@ def test_copy_checks_its_bytes_where_the_endpoint_ignores_if_match(big_repo, mon
 
 
 def test_large_copy_detects_latest_changing_mid_publish(big_repo, monkeypatch):
-    """The copy's parts must add up to the ETag we read, or the copy is thrown away."""
+    """LATEST replaced after the publish read it fails the copy's source condition: the
+    publish reads LATEST again and the version holds the new bytes."""
     first, second = blob(11 * MiB, 2), blob(11 * MiB, 3)
     big_repo.put_artifact("model", first)
-    original = big_repo._newest
-    state = {"raced": False}
-
-    def racing(name, **kwargs):
-        if not state["raced"]:
-            state["raced"] = True
-            big_repo.put_artifact("model", second)  # after we read LATEST's metadata
-        return original(name, **kwargs)
-
-    monkeypatch.setattr(big_repo, "_newest", racing)
+    replace_latest_mid_publish(big_repo, monkeypatch, second)
+    calls = watch(big_repo)
     version = big_repo.publish_artifact_version("model")
+    assert calls["s3.CopyObject"] == 2 and calls["s3.DeleteObject"] == 0  # refused, then taken
     stored = big_repo.get_artifact_content("model", version.version)
     assert hashlib.sha256(stored).hexdigest() == version.sha256
     assert stored == second
@@ -99,14 +99,7 @@ def test_put_and_publish_large_ships_its_own_bytes(big_repo, monkeypatch, tmp_pa
     mine, theirs = blob(6 * MiB, 4), blob(6 * MiB, 5)
     path = tmp_path / "mine.bin"
     path.write_bytes(mine)
-    original = big_repo._newest
-
-    def racing(name, **kwargs):
-        monkeypatch.setattr(big_repo, "_newest", original)
-        big_repo.put_artifact("model", theirs)
-        return original(name, **kwargs)
-
-    monkeypatch.setattr(big_repo, "_newest", racing)
+    replace_latest_mid_publish(big_repo, monkeypatch, theirs)
     _, version = big_repo.put_and_publish("model", path)
     assert big_repo.get_artifact_content("model", version.version) == mine
     assert big_repo.get_artifact_content("model", LATEST) == theirs

@@ -98,49 +98,48 @@ class S3Repository(Repository):
             for (version, _), info in zip(listed, infos, strict=True)
         ]
 
+    def _listed(self, name: str, version: str, obj: dict, sha256: str = "") -> Artifact:
+        """A version as its listing shows it: no sha256 unless the caller knows it."""
+        return Artifact(
+            name=name,
+            version=version,
+            update_at=obj["LastModified"],
+            s3uri=self.s3uri(name, version),
+            sha256=sha256,
+            size=obj["Size"],
+        )
+
+    def _top(self, name: str) -> tuple[str, dict] | None:
+        """The newest version's listed object (keys sort newest first, after LATEST)."""
+        listed = self._version_objects(name, max_keys=10)
+        return next(((v, obj) for v, obj in listed if v != LATEST), None)
+
     def _numbered(self, name: str) -> list[Artifact]:
-        """From the listing alone: number, time and size, no sha256 (that takes a HEAD)."""
         return [
-            Artifact(
-                name=name,
-                version=version,
-                update_at=obj["LastModified"],
-                s3uri=self.s3uri(name, version),
-                sha256="",
-                size=obj["Size"],
-            )
+            self._listed(name, version, obj)
             for version, obj in self._version_objects(name)
             if version != LATEST
         ]
 
     def _newest_number(self, name: str) -> str | None:
-        # keys sort newest first, so the first numbered key listed is the newest version
-        listed = (v for v, _ in self._version_objects(name, max_keys=10) if v != LATEST)
-        return next(listed, None) or super()._newest_number(name)
+        top = self._top(name)
+        return top[0] if top else None
 
     def _delete_versions(self, name: str, versions: list[str]) -> None:
         self._delete_keys([self.object_key(name, version) for version in versions])
 
     def _newest(self, name: str, like: ObjectInfo | None = None) -> Tip:
-        for version, obj in self._version_objects(name, max_keys=10):
-            if version == LATEST:
-                continue
-            if like is not None and obj["Size"] != like.size:
-                return Tip(None, int(version))  # other bytes than ``like``: no HEAD needed
-            if like is not None and like.sha256 and obj["ETag"] == like.etag:
-                # the listing shows the same ETag as the object we hold: the same bytes,
-                # so its sha256 is known without a HEAD
-                artifact = Artifact(
-                    name=name,
-                    version=version,
-                    update_at=obj["LastModified"],
-                    s3uri=self.s3uri(name, version),
-                    sha256=like.sha256,
-                    size=obj["Size"],
-                )
-                return Tip(artifact, int(version))
-            return Tip(self._get(name, version), int(version))
-        return Tip(None, 0)
+        top = self._top(name)
+        if top is None:
+            return Tip(None, 0)
+        version, obj = top
+        if like is not None and obj["Size"] != like.size:
+            return Tip(None, int(version))  # other bytes than ``like``: no HEAD needed
+        if like is not None and like.sha256 and obj["ETag"] == like.etag:
+            # the listing shows the ETag of the object we hold: the same bytes, so the same
+            # sha256, known without a HEAD
+            return Tip(self._listed(name, version, obj, like.sha256), int(version))
+        return Tip(self._get(name, version), int(version))
 
     def _delete_version(self, name: str, version: str) -> None:
         if version == LATEST:

@@ -8,7 +8,7 @@ ENV PYTHONUNBUFFERED=1 \
 WORKDIR /app
 COPY requirements.lock ./
 RUN pip install --no-deps -r requirements.lock
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY versioned_action ./versioned_action
 COPY entrypoint ./entrypoint
 RUN pip install --no-deps .

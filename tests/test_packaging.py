@@ -89,3 +89,16 @@ def test_nothing_imports_boto3_or_s3transfer():
     for path in (ROOT / "versioned_action").rglob("*.py"):
         text = path.read_text()
         assert not re.search(r"^\s*(import|from) (boto3|s3transfer)\b", text, re.M), path
+
+
+def test_the_build_context_holds_what_the_dockerfile_copies_and_nothing_else():
+    allowed = {
+        line[1:].rstrip("/")
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.startswith("!")
+    }
+    copied = set()
+    for line in dockerfile():
+        if line.startswith("COPY ") and "--from=" not in line:
+            copied.update(part.rstrip("/") for part in line.split()[1:-1])
+    assert copied == allowed

@@ -22,6 +22,9 @@ class Artifact:
     sha256: str
     size: int | None = None
     changed: bool = False  # did the call that returned this write anything
+    # the object's user metadata where the call read it from S3 (None: not read); not
+    # compared, so a version equals itself however it was read
+    metadata: dict[str, str] | None = dataclasses.field(default=None, compare=False)
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)

@@ -159,6 +159,7 @@ class Repository(AliasOperations, LifecycleOperations, abc.ABC):
             sha256=info.sha256 or "",
             size=info.size,
             changed=changed,
+            metadata=info.user_metadata,
         )
 
     def _not_found(self, err: ClientError, missing: VersionedError) -> VersionedError:

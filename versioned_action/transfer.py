@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from .content import LocalContent, MiB, PartBody, crc32_header
 from .errors import KEY_MISSING, PRECONDITION_FAILED, Conflict, error_code
-from .layout import META_SHA256
+from .layout import META_SHA256, META_TOKEN
 
 MAX_PARTS = 10_000
 
@@ -67,6 +67,11 @@ class ObjectInfo:
     @property
     def sha256(self) -> str | None:
         return self.metadata.get(META_SHA256)
+
+    @property
+    def user_metadata(self) -> dict[str, str]:
+        """The metadata less this tool's bookkeeping (the sha256 and a publish's token)."""
+        return {k: v for k, v in self.metadata.items() if k not in (META_SHA256, META_TOKEN)}
 
     @property
     def parts_count(self) -> int:

@@ -26,6 +26,8 @@ from botocore.exceptions import (
 
 from .content import CHUNK
 from .errors import KEY_MISSING, PRECONDITION_FAILED, Conflict, IntegrityError, error_code
+from .layout import s3_uri
+from .progress import Progress
 from .transfer import ObjectInfo, object_info
 
 MAX_RESUMES = 5
@@ -54,14 +56,16 @@ def download(
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp, out = _create_beside(dest)
+    progress = Progress("download", s3_uri(bucket, key), info.size)
     try:
         with out:
-            sha256 = _receive(client, bucket, info, response["Body"], out)
+            sha256 = _receive(client, bucket, info, response["Body"], out, progress)
         if info.sha256 and sha256 != info.sha256:
             raise IntegrityError(
                 f"s3://{bucket}/{key} has sha256 {sha256}, but its metadata records {info.sha256}"
             )
         os.replace(tmp, dest)
+        progress.finish()
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -79,7 +83,7 @@ def _create_beside(dest: Path) -> tuple[Path, BinaryIO]:
         return tmp, os.fdopen(fd, "wb")
 
 
-def _receive(client, bucket: str, info: ObjectInfo, body, out: BinaryIO) -> str:
+def _receive(client, bucket: str, info: ObjectInfo, body, out: BinaryIO, progress: Progress) -> str:
     """Copy ``body`` into ``out``, resuming up to MAX_RESUMES times; the hex sha256."""
     digest, written, resumes = hashlib.sha256(), 0, 0
     while True:
@@ -88,6 +92,7 @@ def _receive(client, bucket: str, info: ObjectInfo, body, out: BinaryIO) -> str:
                 digest.update(chunk)
                 out.write(chunk)
                 written += len(chunk)
+                progress.advance(len(chunk))
             break
         except _BROKEN:
             if written >= info.size:
@@ -102,6 +107,7 @@ def _receive(client, bucket: str, info: ObjectInfo, body, out: BinaryIO) -> str:
                 out.seek(0)
                 out.truncate()
                 digest, written = hashlib.sha256(), 0
+                progress.restart()
     if written != info.size:
         raise IntegrityError(
             f"s3://{bucket}/{info.key} gave {written} bytes, but its size is {info.size}"

@@ -22,7 +22,8 @@ from botocore.exceptions import ClientError
 
 from .content import LocalContent, MiB, PartBody, crc32_header
 from .errors import KEY_MISSING, PRECONDITION_FAILED, Conflict, error_code
-from .layout import META_SHA256, META_TOKEN
+from .layout import META_SHA256, META_TOKEN, s3_uri
+from .progress import Progress
 
 MAX_PARTS = 10_000
 
@@ -205,6 +206,7 @@ def upload(
 ) -> ObjectInfo:
     """Store ``content`` at ``key``; with ``if_none_match`` never replace an existing object."""
     write_args = object_args(metadata, content_type, tags)
+    progress = Progress("upload", s3_uri(bucket, key), content.size)
     if content.size <= config.multipart_threshold:
         extra = {"IfNoneMatch": "*"} if if_none_match else {}
         body = content.read(0, content.size)
@@ -215,6 +217,7 @@ def upload(
             ),
             key,
         )
+        progress.advance(content.size)
         part_size = None
     else:
         part_size = config.part_size_for(content.size)
@@ -231,6 +234,7 @@ def upload(
                 ContentLength=length,
                 ChecksumCRC32=checksum,
             )
+            progress.advance(length)
             return {"ETag": response["ETag"], "ChecksumCRC32": checksum}
 
         ranges = part_ranges(content.size, part_size)
@@ -244,6 +248,7 @@ def upload(
             if_none_match,
             config,
         )
+    progress.finish()
     return ObjectInfo(
         key=key,
         etag=response["ETag"],

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
+from .. import progress
 from ..errors import InvalidEnvironment, InvalidInput, VersionedError
 from ..operations import Result, run
 from ..request import ACCEPTS, COMMON, OPERATIONS, parse
@@ -13,6 +16,34 @@ from .inputs import check_declared, read_inputs
 from .outputs import write_outputs
 
 INPUT_NAMES = tuple(dict.fromkeys([*COMMON, *(n for names in ACCEPTS.values() for n in names)]))
+
+
+class ProgressLines(logging.Handler):
+    """Writes each progress record of the library as an escaped log line."""
+
+    def __init__(self, reporter: Reporter):
+        super().__init__(logging.INFO)
+        self.reporter = reporter
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.reporter.info(record.getMessage())
+
+
+@contextlib.contextmanager
+def progress_lines(reporter: Reporter) -> Iterator[None]:
+    """Route the ``versioned_action.progress`` logger to ``reporter`` for the block."""
+    handler = ProgressLines(reporter)
+    logger = progress.LOGGER
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
 def summary_markdown(result: Result, outputs: Mapping[str, str]) -> str:
@@ -48,7 +79,11 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     try:
         check_declared(environ, INPUT_NAMES)
         request = parse(values, environ)
-        with reporter.group(f"versioned-action {request.operation} {request.name or ''}".strip()):
+        progress.settings()  # a bad VERSIONED_PROGRESS_* fails here, before any request
+        with (
+            reporter.group(f"versioned-action {request.operation} {request.name or ''}".strip()),
+            progress_lines(reporter),
+        ):
             reporter.info(
                 f"backend {request.settings.backend}, bucket {request.settings.bucket}, "
                 f"prefix {request.settings.prefix or '(none)'}"

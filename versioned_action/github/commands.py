@@ -82,6 +82,7 @@ class Reporter:
 
     def info(self, message: str) -> None:
         self.stream.write(escape_line(message) + "\n")
+        self.stream.flush()
 
     def notice(self, message: str, title: str = "") -> None:
         self.command("notice", message, title=title)

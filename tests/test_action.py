@@ -161,8 +161,11 @@ def test_summary_and_log(job):
     ok(step)
     assert "::group::versioned-action put a" in step.stdout
     assert "::endgroup::" in step.stdout
-    assert "::notice title=versioned-action put::" in step.stdout
+    # a put that moves no alias says what it did in a plain line, not a notice
+    assert "::notice" not in step.stdout and "\na 1: uploaded\n" in step.stdout
     assert "### versioned-action put" in step.summary and "| `version` | `1` |" in step.summary
+    step = job(operation="promote", name="a", alias="prod")
+    assert "::notice title=versioned-action promote::a alias prod now points at 1" in step.stdout
 
 
 @pytest.mark.parametrize("value", ["true", "True", "TRUE", "false", "False", "FALSE"])

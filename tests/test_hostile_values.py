@@ -41,7 +41,7 @@ def assert_nothing_forged(step, errors: int) -> None:
     commands = command_lines(step.stdout)
     assert all(OWN_COMMAND.match(line) for line in commands), commands
     assert sum(line.startswith("::error") for line in commands) == errors, step.stdout
-    assert sum(line.startswith("::notice") for line in commands) == 1 - errors
+    assert sum(line.startswith("::notice") for line in commands) == 0  # no step moves an alias
     assert sum(line.startswith("::group") for line in commands) <= 1
 
 

@@ -9,9 +9,10 @@ from collections.abc import Iterator, Mapping
 
 from .. import progress
 from ..errors import InvalidEnvironment, InvalidInput, VersionedError
-from ..operations import Result, run
+from ..operations import run
 from ..request import ACCEPTS, COMMON, OPERATIONS, parse
-from .commands import Reporter, markdown_block, markdown_text, table_code
+from . import summary
+from .commands import Reporter, markdown_block
 from .inputs import check_declared, read_inputs
 from .outputs import write_outputs
 
@@ -44,16 +45,6 @@ def progress_lines(reporter: Reporter) -> Iterator[None]:
         logger.removeHandler(handler)
         logger.setLevel(saved[0])
         logger.propagate = saved[1]
-
-
-def summary_markdown(result: Result, outputs: Mapping[str, str]) -> str:
-    rows = "\n".join(
-        f"| {table_code(k)} | {table_code(v)} |" for k, v in outputs.items() if v and k != "result"
-    )
-    return (
-        f"### versioned-action {result.operation}\n\n{markdown_text(result.headline())}\n\n"
-        f"| output | value |\n| --- | --- |\n{rows}\n"
-    )
 
 
 def describe(err: InvalidInput) -> str:
@@ -101,6 +92,9 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         return fail(f"unexpected {type(err).__name__}: {err}")
     outputs = result.outputs()
     write_outputs(environ.get("GITHUB_OUTPUT"), outputs)
-    reporter.notice(result.headline(), title=f"versioned-action {result.operation}")
-    reporter.summary(summary_markdown(result, outputs))
+    if summary.changes_alias(result):
+        reporter.notice(result.headline(), title=f"versioned-action {result.operation}")
+    else:
+        reporter.info(result.headline())
+    reporter.summary(summary.render(result, outputs, request.settings, environ))
     return 0

@@ -43,7 +43,15 @@ def escape_line(value: str) -> str:
 def table_code(value: str) -> str:
     """A code span showing ``value`` literally inside a table cell: it keeps the row one line,
     escapes ``|`` and uses a longer backtick fence than any run of backticks in the value."""
-    text = escape_data(value).replace("|", "\\|")
+    return _code(escape_data(value).replace("|", "\\|"))
+
+
+def inline_code(value: str) -> str:
+    """A code span showing ``value`` literally in running text (outside a table)."""
+    return _code(escape_data(value))
+
+
+def _code(text: str) -> str:
     fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
     pad = " " if text[:1] in ("`", " ") or text[-1:] in ("`", " ") else ""
     return f"{fence}{pad}{text}{pad}{fence}"

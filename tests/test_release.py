@@ -90,7 +90,9 @@ def test_the_notes_are_the_versions_section_alone(tree):
 def test_pinning_changes_only_the_image_line():
     before = (ROOT / "action.yml").read_text()
     after = release.pinned(before, DIGEST)
-    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    changed = [
+        (a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b
+    ]
     assert changed == [("  image: Dockerfile", f"  image: docker://{DIGEST}")]
     assert yaml.safe_load(after)["runs"] == {"using": "docker", "image": f"docker://{DIGEST}"}
 

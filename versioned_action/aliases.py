@@ -16,6 +16,9 @@ from .models import Alias, AliasRecord, AliasTarget, Artifact, HistoryEntry, utc
 
 ALIAS_ATTEMPTS = 8
 HISTORY_SLACK = 5  # entries read beyond the limit, for those of changes that never happened
+# Recorded changes searched for the one that set the configuration a rollback restores.
+RESTORE_WINDOW = 3  # a rollback to the previous configuration (and its re-run)
+RESTORE_WINDOW_VERSION = 10  # a rollback to a given version
 
 
 def optional_version(value: str | int | None, field: str) -> str | None:
@@ -171,15 +174,33 @@ class AliasOperations:
         actor: str | None = None,
         reason: str | None = None,
         request: str | None = None,
-    ) -> None:
-        """Delete an alias (recorded in its history); the versions stay."""
-        record = self._current(name, alias, expected_version)
-        entry = _Change(actor, reason, request).entry(name, alias, record, None)
-        try:
-            self._write_alias(name, alias, None, record.token, entry)
-        except Conflict:
-            if self._read_alias(name, alias) is not None:
-                raise  # still there: someone changed it; a lost answer leaves it gone
+        dry_run: bool = False,
+    ) -> HistoryEntry:
+        """Delete an alias (recorded in its history); the versions stay.
+
+        Returns the history entry of the deletion (with ``dry_run``, the one it would write).
+        """
+        layout.validate_name(name)
+        layout.validate_alias(alias)
+        expected = optional_version(expected_version, "expected-version")
+        change = _Change(actor, reason, request)
+        mine: HistoryEntry | None = None
+        for _ in range(ALIAS_ATTEMPTS):
+            record = self._read_alias(name, alias)
+            if record is None:
+                if mine is None:
+                    raise AliasNotFound(name, alias)
+                return mine  # our deletion landed though its answer was lost
+            _check_expected(name, alias, record.target, expected)
+            mine = change.entry(name, alias, record, None)
+            if dry_run:
+                return mine
+            try:
+                self._write_alias(name, alias, None, record.token, mine)
+            except Conflict:
+                continue  # changed between our read and write, or our answer was lost
+            return mine
+        raise Conflict(f"alias {alias!r} of {name!r} kept changing while we tried to delete it")
 
     def _current(
         self, name: str, alias: str, expected_version: str | int | None = None
@@ -202,7 +223,11 @@ class AliasOperations:
         layout.validate_alias(alias)
         record = self._read_alias(name, alias)
         entries = self._history(name, alias, limit + HISTORY_SLACK)
-        return committed(entries, record.entry if record else None)[:limit]
+        if record is not None:
+            head = record.entry
+        else:  # deleted: the chain ends at its newest deletion
+            head = next((entry.id for entry in entries if entry.new is None), None)
+        return committed(entries, head)[:limit]
 
     @aws_call
     def rollback(
@@ -222,10 +247,40 @@ class AliasOperations:
         A re-run of the step that already rolled the alias back (same ``request``) changes
         nothing, so a retried workflow run never rolls back twice.
         """
+        return self.rollback_restoring(
+            name,
+            alias,
+            version,
+            expected_version=expected_version,
+            actor=actor,
+            reason=reason,
+            request=request,
+            dry_run=dry_run,
+        )[0]
+
+    @aws_call
+    def rollback_restoring(
+        self,
+        name: str,
+        alias: str,
+        version: str | int | None = None,
+        *,
+        expected_version: str | int | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+        request: str | None = None,
+        dry_run: bool = False,
+    ) -> tuple[Alias, HistoryEntry | None]:
+        """:meth:`rollback`, and the recorded change that had set the configuration restored.
+
+        That entry is None when none of the alias's last few changes (``RESTORE_WINDOW``,
+        ``RESTORE_WINDOW_VERSION`` for a given ``version``) set it.
+        """
         record = self._current(name, alias)
         if request is not None and record.request == request and not dry_run:
             primary = self._primary(name, record.target)
-            return self._alias(
+            restored = self._restored(name, alias, record, record.target, rerun=True)
+            current = self._alias(
                 name,
                 alias,
                 record.target,
@@ -233,8 +288,10 @@ class AliasOperations:
                 previous=record.previous,
                 artifact=primary,
             )
+            return current, restored
         expected = optional_version(expected_version, "expected-version")
         _check_expected(name, alias, record.target, expected)
+        entries = None
         if version is not None:
             target = AliasTarget(layout.normalize_version(version))
         elif record.entry is not None:
@@ -246,10 +303,36 @@ class AliasOperations:
                 )
             target = record.previous
         else:  # an entry written before aliases named their change, or none at all
-            target = rollback_target(name, alias, record.target, self._history(name, alias, 1))
+            entries = self._history(name, alias, RESTORE_WINDOW)
+            target = rollback_target(name, alias, record.target, entries)
         primary = self._primary(name, target)
+        restored = self._restored(name, alias, record, target, entries, wide=version is not None)
         change = _Change(actor, reason or "rollback", request)
-        return self._set_alias(name, alias, target, record.target.version, change, dry_run, primary)
+        moved = self._set_alias(
+            name, alias, target, record.target.version, change, dry_run, primary
+        )
+        return moved, restored
+
+    def _restored(
+        self,
+        name: str,
+        alias: str,
+        record: AliasRecord,
+        target: AliasTarget,
+        entries: list[HistoryEntry] | None = None,
+        *,
+        rerun: bool = False,
+        wide: bool = False,
+    ) -> HistoryEntry | None:
+        """The newest committed change that set ``target``; for a re-run, the newest before
+        the rollback's own entry."""
+        if entries is None:
+            window = RESTORE_WINDOW_VERSION if wide else RESTORE_WINDOW
+            entries = self._history(name, alias, window)
+        chain = committed(entries, record.entry)
+        if rerun and chain and chain[0].id == record.entry:
+            chain = chain[1:]
+        return next((entry for entry in chain if entry.new == target), None)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -109,3 +109,45 @@ def test_console_script_runs_as_a_process(moto_endpoint, backend, unique, tmp_pa
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["version"] == "LATEST"
+
+
+def test_history_and_delete_alias(cli, tmp_path):
+    (tmp_path / "app.zip").write_bytes(b"one")
+    cli("put", "app", "app.zip", "--publish", "--alias", "prod")
+    cli(
+        "promote",
+        "app",
+        "prod",
+        "--version",
+        "1",
+        "--secondary-version",
+        "LATEST",
+        "--secondary-weight",
+        "10",
+    )
+    human = cli("history", "app", "prod").output.splitlines()
+    assert human[0] == "app alias prod: 2 recorded changes, newest first"
+    assert human[-2].endswith("  1 -> 1 (90%) + LATEST (10%)")
+    assert human[-1].endswith("  (none) -> 1")
+    out = json.loads(cli("--json", "history", "app", "prod", "--limit", "1").output)
+    assert len(out["details"]["entries"]) == 1 and out["version"] == "1"
+    assert "--limit" in cli("history", "app", "prod", "--limit", "0", code=2).output
+
+    assert "--yes" in cli("delete-alias", "app", "prod", code=2).output  # no terminal: refuse
+    assert "would be deleted" in cli("delete-alias", "app", "prod", "--dry-run").output
+    out = json.loads(cli("--json", "delete-alias", "app", "prod", "--yes").output)
+    assert (out["changed"], out["previous_version"]) == (True, "1")
+    assert "nothing to delete" in cli("delete-alias", "app", "prod", "-y").output
+    assert "-> (deleted)" in cli("history", "app", "prod").output
+    assert "not found" in cli("history", "app", "staging", code=1).output
+
+
+def test_put_a_directory(cli, tmp_path):
+    (tmp_path / "site" / "css").mkdir(parents=True)
+    (tmp_path / "site" / "index.html").write_text("<h1>hi</h1>")
+    first = json.loads(cli("--json", "put", "site", "site").output)
+    assert first["changed"] is True and first["details"]["archive"] == "tar"
+    (tmp_path / "site" / "index.html").touch()
+    again = cli("put", "site", "site").output
+    assert "unchanged (a tar of the directory)" in again
+    assert f"sha256: {first['sha256']}" in again

@@ -1,4 +1,4 @@
-"""``versioned-action``: the same seven operations from any shell or CI system.
+"""``versioned-action``: the action's operations from any shell or CI system.
 
 Every option mirrors an input of the GitHub Action and can be set through an environment
 variable ``VERSIONED_<OPTION>`` (e.g. ``VERSIONED_BUCKET``, ``VERSIONED_ENDPOINT_URL``).
@@ -55,11 +55,14 @@ def _print(result: Result, as_json: bool) -> None:
         return
     click.echo(result.headline())
     for key, value in result.outputs().items():
-        if value and key not in ("result", "changed"):
+        if value and key not in ("result", "changed", "digest", "history"):
             click.echo(f"  {key}: {value}")
     if result.operation == "list":
         for line in _list_lines(result):
             click.echo(line)
+    if result.operation == "history":
+        for entry in result.details["entries"]:
+            click.echo(_history_line(entry))
 
 
 def _list_lines(result: Result) -> list[str]:
@@ -75,6 +78,36 @@ def _list_lines(result: Result) -> list[str]:
             target += f" + {alias['secondary_version']} ({alias['secondary_version_weight']}%)"
         lines.append(f"  alias {alias['alias']} -> {target}")
     return lines
+
+
+def _target(target: dict | None, none: str) -> str:
+    if target is None:
+        return none
+    if target["secondary_version"] is None:
+        return target["version"]
+    weight = target["secondary_version_weight"] or 0
+    return f"{target['version']} ({100 - weight}%) + {target['secondary_version']} ({weight}%)"
+
+
+def _history_line(entry: dict) -> str:
+    line = (
+        f"  {entry['changed_at']}  {_target(entry['previous'], '(none)')} -> "
+        f"{_target(entry['new'], '(deleted)')}"
+    )
+    if entry["actor"]:
+        line += f"  by {entry['actor']}"
+    if entry["reason"]:
+        line += f"  ({entry['reason']})"
+    return line
+
+
+def _confirm(question: str, refusal: str, yes: bool, dry_run: bool) -> None:
+    """Destructive commands ask first, unless --yes or --dry-run (without a terminal: refuse)."""
+    if yes or dry_run:
+        return
+    if not sys.stdin.isatty():
+        raise click.UsageError(f"{refusal}: pass --yes (or --dry-run first)")
+    click.confirm(question, abort=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -103,7 +136,7 @@ def main(ctx, as_json, **settings):
 
 @main.command()
 @click.argument("name")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=click.Path(exists=False))
 @_option("content-type", "MIME type (default: guessed from the file name).")
 @_option("metadata", "Extra metadata: KEY=VALUE lines or a JSON object.")
 @_option("tags", "S3 object tags: KEY=VALUE lines or a JSON object.")
@@ -116,7 +149,13 @@ def main(ctx, as_json, **settings):
 @_option("alias", "Point this alias at the new version.")
 @click.pass_context
 def put(ctx, name, path, provenance, **options):
-    """Upload PATH as the LATEST version of NAME."""
+    """Upload PATH as the LATEST version of NAME.
+
+    A directory is uploaded as an uncompressed tar of it (content type application/x-tar,
+    metadata archive=tar), built so that the same tree always gives the same sha256: entries
+    sorted by path, mtime 0 (or SOURCE_DATE_EPOCH), owner 0, modes 0644 / 0755. Links must
+    stay inside the directory. `get` downloads the tar as a file; untar it yourself.
+    """
     _execute(
         ctx, "put", name=name, path=path, provenance="true" if provenance else "false", **options
     )
@@ -186,11 +225,41 @@ def list_(ctx, name):
 @click.pass_context
 def purge(ctx, name, yes, **options):
     """Delete old versions of NAME (never LATEST, the newest, or any aliased version)."""
-    if not (yes or options["dry_run"]):
-        if not sys.stdin.isatty():
-            raise click.UsageError("purge deletes versions: pass --yes (or --dry-run first)")
-        click.confirm(f"Delete old versions of {name}?", abort=True)
+    question = f"Delete old versions of {name}?"
+    _confirm(question, "purge deletes versions", yes, options["dry_run"])
     _execute(ctx, "purge", name=name, **options)
+
+
+@main.command()
+@click.argument("name")
+@click.argument("alias")
+@_option("limit", "Show at most this many changes (1-1000).", default="20")
+@click.pass_context
+def history(ctx, name, alias, **options):
+    """Show the recorded changes of ALIAS of NAME, newest first.
+
+    An alias with no recorded change (created by a tool that keeps no history) shows none;
+    an alias that never existed is an error.
+    """
+    _execute(ctx, "history", name=name, alias=alias, **options)
+
+
+@main.command(name="delete-alias")
+@click.argument("name")
+@click.argument("alias")
+@_option("expected-version", "Refuse unless ALIAS points at this version now.")
+@_flag("dry-run", "Show what would be deleted; delete nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def delete_alias(ctx, name, alias, yes, **options):
+    """Delete ALIAS of NAME (recorded in its history; the versions stay).
+
+    Deleting an alias that does not exist changes nothing and succeeds (changed: false), so
+    re-running a deletion is safe.
+    """
+    question = f"Delete alias {alias} of {name}?"
+    _confirm(question, "delete-alias deletes an alias", yes, options["dry_run"])
+    _execute(ctx, "delete-alias", name=name, alias=alias, **options)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,12 +1,12 @@
-"""The seven operations shared by the GitHub Action and the CLI: run a request, shape a result."""
+"""The operations shared by the GitHub Action and the CLI: run a request, shape a result."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 
-from . import LATEST, open_repository
-from .errors import VersionedError
+from . import LATEST, archive, open_repository
+from .errors import AliasNotFound, VersionedError
 from .models import Alias, Artifact
 from .request import Request
 
@@ -42,6 +42,8 @@ class Result:
         dry = " (dry run: nothing changed)" if self.dry_run else ""
         if self.operation == "put":
             text = f"{name} {version}: " + ("uploaded" if self.changed else "unchanged")
+            if self.details.get("archive"):
+                text += f" (a {self.details['archive']} of the directory)"
         elif self.operation == "publish":
             text = f"{name} version {version}: " + ("published" if self.changed else "unchanged")
         elif self.operation in ("promote", "rollback"):
@@ -58,6 +60,19 @@ class Result:
         elif self.operation == "list":
             count = len(self.details.get("versions", self.details.get("artifacts", [])))
             text = f"{name or 'repository'}: {count} " + ("versions" if name else "artifacts")
+        elif self.operation == "history":
+            count = len(self.details.get("entries", []))
+            text = f"{name} alias {self.alias}: " + (
+                f"{count} recorded change{'s' if count != 1 else ''}, newest first"
+                if count
+                else "no recorded changes"
+            )
+        elif self.operation == "delete-alias":
+            if self.previous_version is None:
+                text = f"{name} alias {self.alias} does not exist: nothing to delete"
+            else:
+                verb = "would be deleted" if self.dry_run else "deleted"
+                text = f"{name} alias {self.alias} {verb} (was {self.previous_version})"
         else:
             text = f"{name}: purged {len(self.deleted_versions or [])} versions"
         if self.alias and self.operation in ("put", "publish"):
@@ -74,6 +89,7 @@ class Result:
             "version": text(self.version),
             "s3-uri": text(self.s3_uri),
             "sha256": text(self.sha256),
+            "digest": f"sha256:{self.sha256}" if self.sha256 else "",
             "size": text(self.size),
             "changed": "true" if self.changed else "false",
             "alias": text(self.alias),
@@ -85,6 +101,9 @@ class Result:
             "deleted-versions": ""
             if self.deleted_versions is None
             else json.dumps(self.deleted_versions),
+            "history": json.dumps(self.details["entries"], sort_keys=True)
+            if self.operation == "history"
+            else "",
             "result": json.dumps(self.to_dict(), sort_keys=True),
         }
 
@@ -152,14 +171,17 @@ def _promote_chained(repo, request: Request, result: Result, version: str) -> No
 
 
 def _run_put(repo, request: Request) -> Result:
+    if request.archive is None:
+        return _put(repo, request, request.path)
+    with archive.temporary(request.path, request.archive_mtime) as tar:
+        result = _put(repo, request, tar)
+    result.details["archive"] = request.archive
+    return result
+
+
+def _put(repo, request: Request, content) -> Result:
     result = Result("put")
-    args = (
-        request.name,
-        request.path,
-        request.content_type,
-        dict(request.metadata),
-        dict(request.tags),
-    )
+    args = (request.name, content, request.content_type, dict(request.metadata), dict(request.tags))
     if request.publish:
         latest, version = repo.put_and_publish(*args)
         _from_artifact(result, version)
@@ -214,7 +236,7 @@ def _run_promote(repo, request: Request) -> Result:
 
 
 def _run_rollback(repo, request: Request) -> Result:
-    alias = repo.rollback(
+    alias, restored = repo.rollback_restoring(
         request.name,
         request.alias,
         request.version,
@@ -224,7 +246,9 @@ def _run_rollback(repo, request: Request) -> Result:
         request=request.step,
         dry_run=request.dry_run,
     )
-    return _alias_result(request, alias)
+    result = _alias_result(request, alias)
+    result.details = {"restored_entry": restored.to_dict() if restored else None}
+    return result
 
 
 def _run_get(repo, request: Request) -> Result:
@@ -280,6 +304,44 @@ def _run_purge(repo, request: Request) -> Result:
     return result
 
 
+def _run_history(repo, request: Request) -> Result:
+    result = Result("history", name=request.name, alias=request.alias)
+    entries = repo.get_alias_history(request.name, request.alias, request.limit)
+    if entries:
+        newest = entries[0].new
+        result.version = newest.version if newest else None
+    else:  # no recorded change: the alias must exist (AliasNotFound names it otherwise)
+        result.version = repo.get_alias(request.name, request.alias).version
+    result.details = {"entries": [entry.to_dict() for entry in entries]}
+    return result
+
+
+def _run_delete_alias(repo, request: Request) -> Result:
+    """Deleting an alias that does not exist changes nothing, so a re-run succeeds."""
+    result = Result("delete-alias", name=request.name, alias=request.alias)
+    result.dry_run = request.dry_run
+    try:
+        entry = repo.delete_alias(
+            request.name,
+            request.alias,
+            expected_version=request.expected_version,
+            actor=request.actor,
+            reason=request.reason,
+            request=request.step,
+            dry_run=request.dry_run,
+        )
+    except AliasNotFound:
+        result.details = {"previous": None}
+        return result
+    result.previous_version = entry.previous.version if entry.previous else None
+    result.changed = not request.dry_run
+    previous = entry.to_dict()["previous"]
+    result.details = {"previous": previous}
+    if not request.dry_run:
+        result.details["entry"] = entry.to_dict()
+    return result
+
+
 _RUNNERS = {
     "put": _run_put,
     "publish": _run_publish,
@@ -288,4 +350,6 @@ _RUNNERS = {
     "get": _run_get,
     "list": _run_list,
     "purge": _run_purge,
+    "history": _run_history,
+    "delete-alias": _run_delete_alias,
 }

@@ -13,10 +13,20 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from . import BACKENDS, DEFAULT_PREFIX, DEFAULT_TABLE, aws, layout
+from . import BACKENDS, DEFAULT_PREFIX, DEFAULT_TABLE, archive, aws, layout
 from .errors import InvalidInput
 
-OPERATIONS = ("put", "publish", "promote", "rollback", "get", "list", "purge")
+OPERATIONS = (
+    "put",
+    "publish",
+    "promote",
+    "rollback",
+    "get",
+    "list",
+    "purge",
+    "history",
+    "delete-alias",
+)
 TRUE, FALSE = ("true", "True", "TRUE"), ("false", "False", "FALSE")
 PROVENANCE = ("GITHUB_SHA", "GITHUB_REF_NAME", "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_ACTOR")
 _DURATION = re.compile(r"(\d+)([smhd])")
@@ -52,7 +62,21 @@ ACCEPTS = {
     "get": ("alias", "version", "path"),
     "list": (),
     "purge": ("keep-last", "older-than", "dry-run"),
+    "history": ("alias", "limit"),
+    "delete-alias": ("alias", "expected-version", "dry-run"),
 }
+# The ``default:`` of action.yml's operation-specific inputs. The runner passes a default to
+# every step, so an operation that does not use an input ignores it at this value (any other
+# value is still an error).
+DEFAULTS = {
+    "provenance": "true",
+    "publish": "false",
+    "keep-last": "10",
+    "older-than": "90d",
+    "dry-run": "false",
+    "limit": "20",
+}
+MAX_HISTORY = 1000
 
 
 def step_identity(context: Mapping[str, str]) -> str:
@@ -151,6 +175,9 @@ class Request:
     keep_last: int = 10
     older_than: int = 90 * 86400
     dry_run: bool = False
+    limit: int = 20
+    archive: str | None = None  # "tar": ``path`` is a directory, put as a tar of it
+    archive_mtime: int = 0
     actor: str | None = None
     reason: str | None = None
     step: str | None = None  # the workflow step (kept by re-runs), for idempotent rollbacks
@@ -170,7 +197,9 @@ def parse(values: Mapping[str, str], context: Mapping[str, str] | None = None) -
     if operation not in OPERATIONS:
         raise InvalidInput("operation", f"{operation!r} is not one of {', '.join(OPERATIONS)}")
     for key, value in get.items():
-        if value and key not in COMMON and key not in ACCEPTS[operation]:
+        if key in COMMON or key in ACCEPTS[operation]:
+            continue
+        if value and value != DEFAULTS.get(key):
             raise InvalidInput(key, f"is not used by operation {operation!r}; remove it")
 
     backend = get.get("backend") or "s3"
@@ -217,18 +246,29 @@ def parse(values: Mapping[str, str], context: Mapping[str, str] | None = None) -
 
 def _check_put(get, fields, context):
     if not get.get("path"):
-        raise InvalidInput("path", "required for put: the file to upload")
+        raise InvalidInput("path", "required for put: the file or directory to upload")
     path = Path(get["path"])
-    if not path.is_file():
+    if path.is_dir():
+        archive.scan(path)  # a link out of the tree fails here, before any request
+        fields["archive"] = archive.FORMAT
+        fields["archive_mtime"] = archive.source_date_epoch(context)
+        guessed = archive.CONTENT_TYPE
+    elif path.is_file():
+        guessed = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    else:
         raise InvalidInput(
-            "path", f"{get['path']!r} is not a file (paths are relative to the workspace)"
+            "path",
+            f"{get['path']!r} is not a file or directory (paths are relative to the workspace)",
         )
     fields["path"] = path
-    guessed = mimetypes.guess_type(path.name)[0]
-    fields["content_type"] = layout.validate_content_type(
-        get.get("content-type") or guessed or "application/octet-stream"
-    )
+    fields["content_type"] = layout.validate_content_type(get.get("content-type") or guessed)
     metadata = parse_mapping("metadata", get.get("metadata", ""))
+    if "archive" in fields:
+        if any(key.lower() == archive.METADATA_KEY for key in metadata):
+            raise InvalidInput(
+                "metadata", f"{archive.METADATA_KEY!r} is set by this tool for a directory"
+            )
+        metadata[archive.METADATA_KEY] = archive.FORMAT
     if parse_bool("provenance", get.get("provenance", ""), True):
         for variable in PROVENANCE:
             if context.get(variable):
@@ -237,6 +277,10 @@ def _check_put(get, fields, context):
     fields["metadata"] = metadata
     fields["tags"] = layout.validate_tags(parse_mapping("tags", get.get("tags", "")))
     fields["publish"] = parse_bool("publish", get.get("publish", ""), False)
+
+
+def _int_input(get, field: str, low: int, high: int) -> int:
+    return parse_int(field, get.get(field) or DEFAULTS[field], low, high)
 
 
 def _check_publish(get, fields, context):
@@ -278,10 +322,21 @@ def _check_list(get, fields, context):
 
 
 def _check_purge(get, fields, context):
-    keep = get.get("keep-last", "")
-    fields["keep_last"] = parse_int("keep-last", keep, 0, layout.MAX_VERSION) if keep else 10
-    older = get.get("older-than", "")
-    fields["older_than"] = parse_duration("older-than", older) if older else 90 * 86400
+    fields["keep_last"] = _int_input(get, "keep-last", 0, layout.MAX_VERSION)
+    fields["older_than"] = parse_duration(
+        "older-than", get.get("older-than") or DEFAULTS["older-than"]
+    )
+
+
+def _check_history(get, fields, context):
+    if "alias" not in fields:
+        raise InvalidInput("alias", "required for history: the alias whose changes to show")
+    fields["limit"] = _int_input(get, "limit", 1, MAX_HISTORY)
+
+
+def _check_delete_alias(get, fields, context):
+    if "alias" not in fields:
+        raise InvalidInput("alias", "required for delete-alias: the alias to delete")
 
 
 _CHECKS = {
@@ -292,4 +347,6 @@ _CHECKS = {
     "get": _check_get,
     "list": _check_list,
     "purge": _check_purge,
+    "history": _check_history,
+    "delete-alias": _check_delete_alias,
 }

@@ -281,3 +281,37 @@ def test_a_deletion_whose_answer_is_lost_still_counts_once(backend, proxy, uniqu
     assert [e.id for e in history if e.new is None] == [entry.id]
     with pytest.raises(AliasNotFound):
         repo.get_alias("app", "prod")
+
+
+def test_a_deletion_never_removes_a_move_it_did_not_see(
+    backend, proxy, moto_process_endpoint, unique
+):
+    """Another run moves the alias between this deletion's read and its write: the deletion
+    is conditional on what it read, so it reads again and records what it really removed."""
+    where = {"bucket": f"race-{unique}", "table": f"race-{unique}"}
+    repo = open_repository(backend, endpoint_url=proxy.url, **where)
+    repo.bootstrap()
+    other = open_repository(backend, endpoint_url=moto_process_endpoint, **where)
+    for content in (b"one", b"two"):
+        repo.put_artifact("app", content)
+        repo.publish_artifact_version("app")
+    repo.put_alias("app", "prod", 1)
+    write = (
+        op("DeleteObject", key_contains="/aliases/")
+        if backend == "s3"
+        else op("TransactWriteItems")
+    )
+    moved = []
+
+    def move_first(request) -> bool:  # runs in the proxy before it forwards the request
+        if not moved and write(request):
+            moved.append(other.put_alias("app", "prod", 2))
+        return False  # forward it as it is
+
+    proxy.add_rule(move_first, DROP_RESPONSE)  # never fires: move_first answers False
+    entry = repo.delete_alias("app", "prod")
+    assert moved and entry.previous == AliasTarget("2")
+    changes = [(e.previous, e.new) for e in repo.get_alias_history("app", "prod")]
+    assert changes[:2] == [(AliasTarget("2"), None), (AliasTarget("1"), AliasTarget("2"))]
+    with pytest.raises(AliasNotFound):
+        repo.get_alias("app", "prod")

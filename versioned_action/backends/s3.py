@@ -182,8 +182,7 @@ class S3Repository(Repository):
         )  # the key is unique to this change: a retried write rewrites the same bytes
         key = self._alias_key(name, alias)
         if target is None:
-            response = self.s3.delete_object(Bucket=self.s3_bucket, Key=key)
-            return transfer.response_time(response)
+            return self._delete_alias_object(name, alias, key, token)
         body = layout.encode_alias_document(
             name,
             alias,
@@ -212,6 +211,20 @@ class S3Repository(Repository):
             if error_code(err) in PRECONDITION_FAILED:
                 raise Conflict(f"alias {alias!r} of {name!r} changed concurrently") from err
             raise
+        return transfer.response_time(response)
+
+    def _delete_alias_object(self, name: str, alias: str, key: str, token) -> datetime:
+        """Delete the alias object only if it is still the one read (S3's conditional delete);
+        a 412, or a 404 because it is gone already, is a Conflict: the caller reads again."""
+        try:
+            response = self.s3.delete_object(Bucket=self.s3_bucket, Key=key, IfMatch=token)
+        except ClientError as err:
+            if error_code(err) in PRECONDITION_FAILED or error_code(err) == "NoSuchKey":
+                raise Conflict(f"alias {alias!r} of {name!r} changed concurrently") from err
+            if error_code(err) != "NotImplemented":
+                raise
+            # An S3-compatible store without conditional deletes: the plain delete it knows.
+            response = self.s3.delete_object(Bucket=self.s3_bucket, Key=key)
         return transfer.response_time(response)
 
     def _list_alias_records(self, name: str):

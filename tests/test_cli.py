@@ -151,3 +151,17 @@ def test_put_a_directory(cli, tmp_path):
     again = cli("put", "site", "site").output
     assert "unchanged (a tar of the directory)" in again
     assert f"sha256: {first['sha256']}" in again
+
+
+def test_large_transfers_show_progress_on_stderr_not_in_the_json(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("VERSIONED_PROGRESS_INTERVAL", "0")
+    monkeypatch.setenv("VERSIONED_PROGRESS_THRESHOLD", "1")
+    (tmp_path / "big.bin").write_bytes(os.urandom(3 * 2**20))
+    result = cli("--json", "put", "big", "big.bin")
+    assert json.loads(result.stdout)["version"] == "LATEST"
+    assert "upload s3://" in result.stderr and "100 percent" in result.stderr
+    quiet = cli("get", "big", "--path", "copy.bin")
+    assert "download s3://" in quiet.stderr
+    monkeypatch.delenv("VERSIONED_PROGRESS_THRESHOLD")
+    small = cli("get", "big", "--path", "again.bin")
+    assert small.stderr == ""  # 3 MiB is below the default threshold

@@ -13,7 +13,6 @@ from local_runner import Runner
 from versioned_action import open_repository, progress
 from versioned_action.content import MiB
 from versioned_action.errors import InvalidEnvironment
-from versioned_action.github.action import progress_lines
 from versioned_action.github.commands import Reporter
 from versioned_action.transfer import TransferConfig
 
@@ -134,7 +133,7 @@ def _done(line: str) -> float:
 
 def test_the_action_writes_each_record_as_one_escaped_line():
     out = io.StringIO()
-    with progress_lines(Reporter(stream=out)):
+    with progress.routed(Reporter(stream=out).info):
         progress.LOGGER.info("upload s3://b/k\n::error::forged ##[add-mask]x")
     progress.LOGGER.info("after the block: not the reporter's")
     assert out.getvalue() == "upload s3://b/k%0A::error::forged ##%5Badd-mask]x\n"

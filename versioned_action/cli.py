@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from . import __version__
+from . import __version__, progress
 from .errors import InvalidEnvironment, InvalidInput, VersionedError
 from .operations import Result, run
 from .request import parse
@@ -38,7 +38,9 @@ def _execute(ctx: click.Context, operation: str, **values) -> None:
             continue
         raw[key.replace("_", "-")] = "true" if value is True else str(value)
     try:
-        result = run(parse(raw, os.environ))
+        request = parse(raw, os.environ)
+        with progress.routed(lambda line: click.echo(line, err=True)):
+            result = run(request)
     except InvalidEnvironment as err:  # names the variable, which is no option
         raise click.UsageError(str(err)) from err
     except InvalidInput as err:

@@ -9,10 +9,11 @@ nothing. ``VERSIONED_PROGRESS_INTERVAL`` (seconds) and ``VERSIONED_PROGRESS_THRE
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from .aws import _env_number
 from .content import MiB
@@ -105,3 +106,28 @@ class Progress:
         )
         self._last, self._logged = now, self.done
         self.lines += 1
+
+
+class _Lines(logging.Handler):
+    def __init__(self, write: Callable[[str], None]):
+        super().__init__(logging.INFO)
+        self.write = write
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.write(record.getMessage())
+
+
+@contextlib.contextmanager
+def routed(write: Callable[[str], None]) -> Iterator[None]:
+    """Give every progress line of the block to ``write`` (and to no other handler)."""
+    handler = _Lines(write)
+    saved = LOGGER.level, LOGGER.propagate
+    LOGGER.addHandler(handler)
+    LOGGER.setLevel(logging.INFO)
+    LOGGER.propagate = False
+    try:
+        yield
+    finally:
+        LOGGER.removeHandler(handler)
+        LOGGER.setLevel(saved[0])
+        LOGGER.propagate = saved[1]

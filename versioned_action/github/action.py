@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 from .. import progress
 from ..errors import InvalidEnvironment, InvalidInput, VersionedError
@@ -17,34 +15,6 @@ from .inputs import check_declared, read_inputs
 from .outputs import write_outputs
 
 INPUT_NAMES = tuple(dict.fromkeys([*COMMON, *(n for names in ACCEPTS.values() for n in names)]))
-
-
-class ProgressLines(logging.Handler):
-    """Writes each progress record of the library as an escaped log line."""
-
-    def __init__(self, reporter: Reporter):
-        super().__init__(logging.INFO)
-        self.reporter = reporter
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.reporter.info(record.getMessage())
-
-
-@contextlib.contextmanager
-def progress_lines(reporter: Reporter) -> Iterator[None]:
-    """Route the ``versioned_action.progress`` logger to ``reporter`` for the block."""
-    handler = ProgressLines(reporter)
-    logger = progress.LOGGER
-    saved = logger.level, logger.propagate
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(saved[0])
-        logger.propagate = saved[1]
 
 
 def describe(err: InvalidInput) -> str:
@@ -73,7 +43,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         progress.settings()  # a bad VERSIONED_PROGRESS_* fails here, before any request
         with (
             reporter.group(f"versioned-action {request.operation} {request.name or ''}".strip()),
-            progress_lines(reporter),
+            progress.routed(reporter.info),
         ):
             reporter.info(
                 f"backend {request.settings.backend}, bucket {request.settings.bucket}, "

@@ -53,9 +53,11 @@ def scenario(workdir: Path) -> list[Step]:
             {**prod, "version": "1", "secondary_version": "2", "weight": 10},
             {"version": "1"},
         ),
+        Step("rollback (previous configuration)", "rollback", prod, {"version": "1"}, "³"),
         Step("get_alias", "get_alias", prod, {"version": "1"}),
         Step("list versions (LATEST + 3)", "list_versions", app, {"count": 4}),
         Step("promote to newest", "promote_newest", prod, {"version": "3"}, "²"),
+        Step("alias history (4 changes)", "history", prod, {"count": 4}, "³"),
         Step("get version", "get_version", {**app, "version": "3"}, {"version": "3"}),
         Step("download", "download", {**app, "version": "3", "path": download}, {"version": "3"}),
         Step(
@@ -64,6 +66,7 @@ def scenario(workdir: Path) -> list[Step]:
             {**app, "keep": 1, "older_than": 0},
             {"count": 2},
         ),
+        Step("delete_alias", "delete_alias", prod, {"deleted": True}),
     ]
 
 
@@ -74,6 +77,7 @@ NOTES = (
     "² ours: `get_newest_version_number` + `put_alias`, as the promote step; peer `s3`: "
     "`get_latest_published_artifact_version_number` + `put_alias`; peer `s3-dynamodb` (no "
     "such call): `list_artifact_versions` + `put_alias`.",
+    "³ the peer keeps no alias history: no rollback, no history.",
     "The peer's `s3-dynamodb` publish makes a new version even when LATEST is unchanged, so "
     "from `publish unchanged` on it holds one version more (its purge deletes 3).",
 )

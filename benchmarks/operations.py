@@ -24,6 +24,9 @@ OPERATIONS = (
     "download",
     "purge",
     "list_names",
+    "rollback",
+    "history",
+    "delete_alias",
 )
 
 
@@ -91,6 +94,17 @@ class Ours(_Operations):
     def list_names(self):
         return {"count": len(self.repo.list_artifact_names())}
 
+    def rollback(self, name, alias):
+        """As the action's rollback runs it: the alias and the entry it restored."""
+        result, _restored = self.repo.rollback_restoring(name, alias)
+        return {"version": result.version}
+
+    def history(self, name, alias, limit=20):
+        return {"count": len(self.repo.get_alias_history(name, alias, limit))}
+
+    def delete_alias(self, name, alias):
+        return {"deleted": self.repo.delete_alias(name, alias).new is None}
+
 
 class Peer(_Operations):
     """The same operations through ``versioned==1.0.1`` (``bsm`` by keyword: its two backends
@@ -155,3 +169,13 @@ class Peer(_Operations):
 
     def list_names(self):
         return {"count": len(self.repo.list_artifact_names(bsm=self.bsm))}
+
+    def rollback(self, name, alias):
+        raise NotImplementedError("versioned 1.x has no alias history, so no rollback")
+
+    def history(self, name, alias, limit=20):
+        raise NotImplementedError("versioned 1.x keeps no alias history")
+
+    def delete_alias(self, name, alias):
+        self.repo.delete_alias(bsm=self.bsm, name=name, alias=alias)
+        return {"deleted": True}

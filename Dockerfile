@@ -31,8 +31,10 @@ LABEL org.opencontainers.image.title="versioned-action" \
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONPATH=/app:/app/site-packages
-RUN python -m pip uninstall --yes --quiet pip setuptools wheel \
-    && rm -rf /root/.cache
+# pip, setuptools and wheel out, and ensurepip with the pip wheel it carries, so that nothing
+# in the image can install a package (the release checks that `import pip` fails).
+RUN python -m pip uninstall --yes --quiet --root-user-action=ignore pip setuptools wheel \
+    && rm -rf /usr/local/lib/python3.11/ensurepip /usr/local/bin/pip* /root/.cache
 COPY --from=build /app /app
 # No USER: the runner mounts the workspace and the output files for root (GitHub's contract
 # for container actions).

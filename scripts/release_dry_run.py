@@ -29,10 +29,13 @@ LOCK = ROOT / "requirements" / "action.txt"
 GITHUB_ONLY = [
     "build linux/amd64 + linux/arm64, push ghcr.io/OWNER/REPO:vX.Y.Z (docker/build-push-action)",
     "attest the image's build provenance, push the attestation (actions/attest-build-provenance)",
+    "check that the tagged commit is on main (the compare API)",
+    "check that the pushed image can be pulled anonymously (the package is public)",
     "create the release commit (action.yml pinned as above) through the API, signed by GitHub",
-    "move vX.Y.Z and vX to the release commit",
+    "move vX.Y.Z to the release commit, as an annotated tag naming the commit of main",
     "create the GitHub release with the notes above",
     "publish the wheel and sdist above to PyPI by trusted publishing (pypa/gh-action-pypi-publish)",
+    "move vX to the release commit if vX.Y.Z is the newest of its major",
 ]
 
 
@@ -153,11 +156,13 @@ def _digest(app: Path) -> str:
 def dry_run(tag: str) -> int:
     _say("release dry run", tag)
     version = version_of(tag)
+    stopped = None
     try:
         check(tag)
         _say("check", "tag, pyproject.toml and CHANGELOG.md agree")
         notes = changelog_section(version)
     except ReleaseError as err:
+        stopped = str(err)
         _say("check", f"A TAG PUSH WOULD STOP HERE: {err}")
         _say("(going on with the Unreleased section, to show the rest)")
         notes = changelog_section("Unreleased")
@@ -182,4 +187,8 @@ def dry_run(tag: str) -> int:
     print(notes)
     for step in GITHUB_ONLY:
         _say("needs GitHub", step)
+    if stopped:
+        _say("result", f"{tag} cannot be released as the tree is: {stopped}")
+        return 1
+    _say("result", f"{tag} is ready: push the tag")
     return 0

@@ -49,7 +49,8 @@ def test_the_image_follows_the_runner_contract():
     text = "\n".join(lines)
     assert "PYTHONUNBUFFERED=1" in text and "PYTHONPATH=/app:/app/site-packages" in text
     final = text[text.rindex("FROM ") :]
-    assert "pip uninstall --yes --quiet pip setuptools wheel" in final
+    assert "pip uninstall --yes --quiet --root-user-action=ignore pip setuptools wheel" in final
+    assert "rm -rf /usr/local/lib/python3.11/ensurepip /usr/local/bin/pip*" in final
     assert "COPY --from=build /app /app" in final
     for label in ("source", "revision", "version", "licenses"):
         assert f"org.opencontainers.image.{label}=" in final

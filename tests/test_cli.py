@@ -159,7 +159,7 @@ def test_large_transfers_show_progress_on_stderr_not_in_the_json(cli, tmp_path, 
     (tmp_path / "big.bin").write_bytes(os.urandom(3 * 2**20))
     result = cli("--json", "put", "big", "big.bin")
     assert json.loads(result.stdout)["version"] == "LATEST"
-    assert "upload s3://" in result.stderr and "100 percent" in result.stderr
+    assert "upload s3://" in result.stderr and "100%" in result.stderr
     quiet = cli("get", "big", "--path", "copy.bin")
     assert "download s3://" in quiet.stderr
     monkeypatch.delenv("VERSIONED_PROGRESS_THRESHOLD")

@@ -16,7 +16,7 @@ from test_runner_realities import CannedServer
 from versioned_action import aws
 from versioned_action.errors import InvalidEnvironment, InvalidInput
 from versioned_action.github import action
-from versioned_action.github.commands import escape_data, escape_line, table_code
+from versioned_action.github.commands import escape_line, escape_text, table_code
 from versioned_action.github.inputs import UnknownInput, check_declared
 from versioned_action.request import parse
 
@@ -112,7 +112,7 @@ def test_a_hostile_path_and_metadata_are_echoed_harmlessly(workspace, moto_endpo
     cells = [re.split(r"(?<!\\)\|", row)[1:-1] for row in rows[2:]]
     assert all(len(pair) == 2 for pair in cells), rows
     table = {code_span(k.strip()): code_span(v.strip()) for k, v in cells}
-    assert len(table) == len(cells) and table["path"] == escape_data(hostile)
+    assert len(table) == len(cells) and table["path"] == escape_text(hostile)
     assert table["version"] == "LATEST"
 
 
@@ -182,7 +182,7 @@ def test_a_traceback_is_escaped_line_by_line(monkeypatch, capsys):
     environ = {"INPUT_OPERATION": "list", "INPUT_BUCKET": "hostile"}
     assert action.main(environ) == 1
     out, err = capsys.readouterr()
-    assert "Traceback" in err and "%3A:error::forged" in err
+    assert "Traceback" in err and "\\::error::forged" in err
     assert command_lines(err) == []
     errors = [line for line in command_lines(out) if line.startswith("::error")]
     assert all(OWN_COMMAND.match(line) for line in command_lines(out))
@@ -195,7 +195,8 @@ def test_plain_lines_and_cells_never_start_a_command():
         assert not re.match(r"\s*::", line) and "##[" not in line
         assert RUNNER_LINE_BREAK.split(line) == [line]
     for value in ("a`b", "`", "``x``", "a|b\\|c", " padded ", "x\ny"):
-        assert code_span(table_code(value)) == escape_data(value)
+        assert code_span(table_code(value)) == escape_text(value)
+    assert escape_text("100% done\r\n") == "100% done\\r\\n"  # no command data: % stays
 
 
 # ----- 2. region and endpoint --------------------------------------------------------------

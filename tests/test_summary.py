@@ -165,7 +165,7 @@ def test_hostile_values_stay_text_in_the_summary(steps):
         commands = command_lines(done.stdout)
         assert all(OWN_COMMAND.match(line) for line in commands), commands
         assert summary_blocks(done.summary)[0] == [f"### versioned-action {operation}"]
-    assert f"by {inline_code(actor)} (acme\\/w\\%0A\\#\\#\\# forged" in back.summary
+    assert f"by {inline_code(actor)} (acme\\/w\\\\n\\#\\#\\# forged" in back.summary
     assert {len(cells) for cells in rows(back.summary)} == {2}  # the outputs table alone
 
     table = rows(listed.summary)

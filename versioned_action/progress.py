@@ -1,6 +1,5 @@
 """Progress of a large transfer: a line every few seconds on the ``versioned_action.progress``
 logger (bytes done of the total, percent, average rate), for whoever installs a handler.
-The line holds no ``%``, which a log line shows escaped.
 
 A transfer smaller than the threshold, or one that finishes within the first interval, logs
 nothing. ``VERSIONED_PROGRESS_INTERVAL`` (seconds) and ``VERSIONED_PROGRESS_THRESHOLD``
@@ -96,7 +95,7 @@ class Progress:
         percent = 100 * self.done // self.total if self.total else 100
         rate = self.done / elapsed / MiB
         LOGGER.info(
-            "%s %s: %s of %s, %d percent, %.1f MiB/s",
+            "%s %s: %s of %s, %d%%, %.1f MiB/s",
             self.action,
             self.target,
             human_size(self.done),

@@ -1,8 +1,9 @@
 """Workflow commands, plain log lines and the step summary, each escaped so no value forges any.
 
 The runner reads a line as a command when it starts (after blanks) with ``::``, or when it
-holds ``##[`` anywhere; it splits lines at CR and LF. So every value is escaped the way the
-runner unescapes command data, and a plain line never keeps a leading ``::`` or a ``##[``.
+holds ``##[`` anywhere; it splits lines at CR and LF. So a command's data is escaped the way
+the runner unescapes it; a plain line or summary text keeps every character but those that
+end a line (shown as ``\n``, ``\r``, ...), and never a leading ``::`` or a ``##[``.
 """
 
 from __future__ import annotations
@@ -20,10 +21,15 @@ _DATA = {ord("%"): "%25", ord("\r"): "%0D", ord("\n"): "%0A"}
 _DATA.update({ord(ch): ch.encode("unicode_escape").decode() for ch in "\v\f\x1c\x1d\x1e\x85"})
 _DATA.update({ord(ch): ch.encode("unicode_escape").decode() for ch in "\u2028\u2029"})
 _PROPERTY = {**_DATA, ord(":"): "%3A", ord(","): "%2C"}
+# Plain lines and summary text: the runner unescapes only command data, so there a `%` stays a
+# `%` and a character that would end the line is shown as its Python escape (``\\n``).
+_BREAKS = {ord(ch): ch.encode("unicode_escape").decode() for ch in "\r\n\v\f\x1c\x1d\x1e\x85"}
+_BREAKS.update({ord(ch): ch.encode("unicode_escape").decode() for ch in "\u2028\u2029"})
 _MARKDOWN_ESCAPES = {ord(ch): "\\" + ch for ch in string.punctuation}
 
 
 def escape_data(value: str) -> str:
+    """Data of a workflow command, as the runner unescapes it."""
     return value.translate(_DATA)
 
 
@@ -31,24 +37,29 @@ def escape_property(value: str) -> str:
     return value.translate(_PROPERTY)
 
 
+def escape_text(value: str) -> str:
+    """``value`` on one line, for a plain log line or the summary: line breaks shown escaped."""
+    return value.translate(_BREAKS)
+
+
 def escape_line(value: str) -> str:
     """One plain log line that the runner cannot read as a command."""
-    line = escape_data(value).replace("##[", "##%5B")
+    line = escape_text(value).replace("##[", "##\\[")
     body = line.lstrip()
     if body.startswith("::"):
-        line = line[: len(line) - len(body)] + "%3A" + body[1:]
+        line = line[: len(line) - len(body)] + "\\" + body
     return line
 
 
 def table_code(value: str) -> str:
     """A code span showing ``value`` literally inside a table cell: it keeps the row one line,
     escapes ``|`` and uses a longer backtick fence than any run of backticks in the value."""
-    return _code(escape_data(value).replace("|", "\\|"))
+    return _code(escape_text(value).replace("|", "\\|"))
 
 
 def inline_code(value: str) -> str:
     """A code span showing ``value`` literally in running text (outside a table)."""
-    return _code(escape_data(value))
+    return _code(escape_text(value))
 
 
 def _code(text: str) -> str:
@@ -59,7 +70,7 @@ def _code(text: str) -> str:
 
 def markdown_text(value: str) -> str:
     """``value`` as one line of plain text: every ASCII punctuation character is escaped."""
-    return escape_data(value).translate(_MARKDOWN_ESCAPES)
+    return escape_text(value).translate(_MARKDOWN_ESCAPES)
 
 
 def markdown_block(text: str) -> str:

@@ -433,3 +433,31 @@ def test_an_etag_that_no_longer_matches_is_refused(moto_endpoint, stored, tmp_pa
         downloads.download(_client(moto_endpoint), bucket, key, tmp_path / "app.bin", etag='"0123"')
     assert caught.value.response["Error"]["Code"] in ("PreconditionFailed", "412")
     assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("path", ["../escape.bin", "/tmp/outside.bin", "nodir/../../x.bin"])
+def test_get_refuses_a_path_outside_the_workspace_before_any_request(tmp_path, silent, path):
+    """In the container only the workspace is the job's: a file written elsewhere is lost."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    step = Runner(workspace).step(
+        operation="get", bucket="bucket-x", name="app", path=path, endpoint_url=silent.url
+    )
+    assert step.returncode == 1 and "input path:" in step.errors[0]
+    assert "outside the workspace" in step.errors[0]
+    assert silent.accepted == 0
+
+
+def test_get_writes_anywhere_under_the_workspace(tmp_path, moto_endpoint, unique):
+    workspace = tmp_path / "workspace"
+    (workspace / "deep").mkdir(parents=True)
+    (workspace / "a.bin").write_bytes(b"a")
+    runner = Runner(workspace)
+    common = {"bucket": f"ws-{unique}", "name": "app", "endpoint_url": moto_endpoint}
+    assert (
+        runner.step(operation="put", path="a.bin", create_resources="true", **common).returncode
+        == 0
+    )
+    got = runner.step(operation="get", path=str(workspace / "deep" / "../b.bin"), **common)
+    assert got.returncode == 0, got.stdout
+    assert (workspace / "b.bin").read_bytes() == b"a"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from .. import progress
 from ..errors import InvalidEnvironment, InvalidInput, VersionedError
@@ -15,6 +16,22 @@ from .inputs import check_declared, read_inputs
 from .outputs import write_outputs
 
 INPUT_NAMES = tuple(dict.fromkeys([*COMMON, *(n for names in ACCEPTS.values() for n in names)]))
+
+
+def check_in_workspace(request, environ: Mapping[str, str]) -> None:
+    """A file the action writes must be under the workspace: the runner mounts only that
+    directory of the job's into the container, so a file written anywhere else is gone when
+    the step ends, and the next steps would not find it."""
+    workspace = environ.get("GITHUB_WORKSPACE")
+    if request.operation != "get" or request.path is None or not workspace:
+        return
+    target = (Path.cwd() / request.path).resolve()
+    if not target.is_relative_to(Path(workspace).resolve()):
+        raise InvalidInput(
+            "path",
+            f"{str(request.path)!r} is outside the workspace: the action runs in a container, "
+            "and only the workspace reaches the job's next steps; give a path inside it",
+        )
 
 
 def describe(err: InvalidInput) -> str:
@@ -40,6 +57,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     try:
         check_declared(environ, INPUT_NAMES)
         request = parse(values, environ)
+        check_in_workspace(request, environ)
         progress.settings()  # a bad VERSIONED_PROGRESS_* fails here, before any request
         with (
             reporter.group(f"versioned-action {request.operation} {request.name or ''}".strip()),

@@ -213,3 +213,27 @@ def test_credential_problems_point_at_configure_aws_credentials(err):
 def test_access_denied_without_a_known_operation_keeps_the_old_form():
     translated = errors.translate(client_error("AccessDenied", "SomethingNew"), bucket="bkt")
     assert str(translated).startswith("access denied to S3 bucket 'bkt' (AccessDenied)")
+
+
+@pytest.mark.parametrize(
+    ("inputs", "said"),
+    [
+        (
+            {"INPUT_LIMIT": "0", "INPUT_OPERATION": "history", "INPUT_ALIAS": "p"},
+            "input limit: '0'",
+        ),
+        (
+            {"INPUT_DRY-RUN": "yes", "INPUT_OPERATION": "promote", "INPUT_ALIAS": "p"},
+            "input dry-run: 'yes'",
+        ),
+    ],
+)
+def test_an_input_error_names_the_input_once(inputs, said, capsys):
+    from versioned_action.github import action
+
+    environ = {"INPUT_BUCKET": "bucket-x", "INPUT_NAME": "app", **inputs}
+    assert action.main(environ) == 1
+    error = next(
+        line for line in capsys.readouterr().out.splitlines() if line.startswith("::error")
+    )
+    assert said in error and "invalid" not in error

@@ -44,7 +44,7 @@ def _execute(ctx: click.Context, operation: str, **values) -> None:
     except InvalidEnvironment as err:  # names the variable, which is no option
         raise click.UsageError(str(err)) from err
     except InvalidInput as err:
-        raise click.UsageError(f"--{err.field}: {err}") from err
+        raise click.UsageError(err.named(f"--{err.field}")) from err
     except VersionedError as err:
         click.echo(f"error: {err}", err=True)
         ctx.exit(1)

@@ -52,6 +52,12 @@ class InvalidInput(VersionedError):
     def __init__(self, field: str, message: str, *, hint: str | None = None):
         super().__init__(self.label.format(field=field) + message, hint=hint)
         self.field = field
+        self.detail = message
+
+    def named(self, name: str) -> str:
+        """The error under the name its caller knows the field by (``input limit``,
+        ``--limit``), said once."""
+        return f"{name}: {self.detail}" + (f". {self.hint}" if self.hint else "")
 
 
 class InvalidEnvironment(InvalidInput):

@@ -38,7 +38,7 @@ def describe(err: InvalidInput) -> str:
     """``input NAME: ...`` for an input of action.yml; the error alone for anything else."""
     if isinstance(err, InvalidEnvironment) or err.field not in INPUT_NAMES:
         return str(err)
-    return f"input {err.field}: {err}"
+    return err.named(f"input {err.field}")
 
 
 def main(environ: Mapping[str, str] | None = None) -> int:

@@ -59,18 +59,13 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         request = parse(values, environ)
         check_in_workspace(request, environ)
         progress.settings()  # a bad VERSIONED_PROGRESS_* fails here, before any request
-        with (
-            reporter.group(f"versioned-action {request.operation} {request.name or ''}".strip()),
-            progress.routed(reporter.info),
-        ):
-            reporter.info(
-                f"backend {request.settings.backend}, bucket {request.settings.bucket}, "
-                f"prefix {request.settings.prefix or '(none)'}"
-            )
+        step = f"versioned-action {request.operation} {request.name or ''}".strip()
+        reporter.info(
+            f"{step}: backend {request.settings.backend}, bucket {request.settings.bucket}, "
+            f"prefix {request.settings.prefix or '(none)'}"
+        )
+        with progress.routed(reporter.info):  # in the open: a group starts collapsed
             result = run(request)
-            for key, value in result.outputs().items():
-                if value and key != "result":
-                    reporter.info(f"{key}: {value}")
     except InvalidInput as err:
         return fail(describe(err))
     except VersionedError as err:
@@ -84,5 +79,9 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         reporter.notice(result.headline(), title=f"versioned-action {result.operation}")
     else:
         reporter.info(result.headline())
+    with reporter.group(f"{step}: outputs"):
+        for key, value in outputs.items():
+            if value and key not in ("result", "history"):  # both are in the summary
+                reporter.info(f"{key}: {value}")
     reporter.summary(summary.render(result, outputs, request.settings, environ))
     return 0

@@ -315,3 +315,17 @@ def test_a_deletion_never_removes_a_move_it_did_not_see(
     assert changes[:2] == [(AliasTarget("2"), None), (AliasTarget("1"), AliasTarget("2"))]
     with pytest.raises(AliasNotFound):
         repo.get_alias("app", "prod")
+
+
+def test_a_rollback_of_a_deleted_alias_says_when_and_how_to_bring_it_back(repo):
+    repo.put_artifact("app", b"one")
+    repo.publish_artifact_version("app")
+    repo.put_alias("app", "prod", 1)
+    repo.delete_alias("app", "prod", actor="octocat")
+    with pytest.raises(AliasNotFound) as caught:
+        repo.rollback("app", "prod")
+    message = str(caught.value)
+    assert "deleted 20" in message and "by octocat, when it pointed at 1" in message
+    assert "operation: promote, version: 1" in message
+    with pytest.raises(AliasNotFound, match="not found. Create it"):
+        repo.rollback("app", "never")  # no history: the plain error

@@ -202,6 +202,23 @@ class AliasOperations:
             return mine
         raise Conflict(f"alias {alias!r} of {name!r} kept changing while we tried to delete it")
 
+    def _deleted(self, name: str, alias: str) -> AliasNotFound | None:
+        """For an alias that is gone: the error that says who deleted it, when, and how to
+        bring it back, if its newest recorded change is that deletion."""
+        newest = self.get_alias_history(name, alias, limit=1)
+        if not newest or newest[0].new is not None or newest[0].previous is None:
+            return None
+        entry = newest[0]
+        by = f" by {entry.actor}" if entry.actor else ""
+        when = entry.changed_at.strftime("%Y-%m-%d %H:%M UTC")
+        return AliasNotFound(
+            name,
+            alias,
+            f": deleted {when}{by}, when it pointed at {entry.previous.describe()}",
+            hint="Promote it again to bring it back "
+            f"(operation: promote, version: {entry.previous.version})",
+        )
+
     def _current(
         self, name: str, alias: str, expected_version: str | int | None = None
     ) -> AliasRecord:
@@ -276,7 +293,10 @@ class AliasOperations:
         That entry is None when none of the alias's last few changes (``RESTORE_WINDOW``,
         ``RESTORE_WINDOW_VERSION`` for a given ``version``) set it.
         """
-        record = self._current(name, alias)
+        try:
+            record = self._current(name, alias)
+        except AliasNotFound as err:
+            raise self._deleted(name, alias) or err from None
         if request is not None and record.request == request and not dry_run:
             primary = self._primary(name, record.target)
             restored = self._restored(name, alias, record, record.target, rerun=True)

@@ -144,8 +144,8 @@ class VersionNotFound(NotFound):
 class AliasNotFound(NotFound):
     hint = "Create it with operation: promote"
 
-    def __init__(self, name: str, alias: str):
-        super().__init__(f"alias {alias!r} of artifact {name!r} not found")
+    def __init__(self, name: str, alias: str, why: str = "", *, hint: str | None = None):
+        super().__init__(f"alias {alias!r} of artifact {name!r} not found{why}", hint=hint)
         self.name = name
         self.alias = alias
 

@@ -57,9 +57,13 @@ class Result:
                 text += f" (was {self.previous_version})"
         elif self.operation == "get":
             text = f"{name} version {version}" + (f" written to {self.path}" if self.path else "")
+        elif self.operation == "list" and not name:
+            text = "repository: " + _count(len(self.details.get("artifacts", [])), "artifact")
         elif self.operation == "list":
-            count = len(self.details.get("versions", self.details.get("artifacts", [])))
-            text = f"{name or 'repository'}: {count} " + ("versions" if name else "artifacts")
+            versions = [v["version"] for v in self.details.get("versions", [])]
+            published = sum(v != LATEST for v in versions)
+            text = f"{name}: " + _count(published, "published version")
+            text += " and LATEST" if LATEST in versions else ""
         elif self.operation == "history":
             count = len(self.details.get("entries", []))
             text = f"{name} alias {self.alias}: " + (
@@ -74,7 +78,7 @@ class Result:
                 verb = "would be deleted" if self.dry_run else "deleted"
                 text = f"{name} alias {self.alias} {verb} (was {self.previous_version})"
         else:
-            text = f"{name}: purged {len(self.deleted_versions or [])} versions"
+            text = f"{name}: purged " + _count(len(self.deleted_versions or []), "version")
         if self.alias and self.operation in ("put", "publish"):
             text += f"; alias {self.alias} -> {version}"
         return text + dry
@@ -106,6 +110,10 @@ class Result:
             else "",
             "result": json.dumps(self.to_dict(), sort_keys=True),
         }
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}{'' if number == 1 else 's'}"
 
 
 def _from_artifact(result: Result, artifact: Artifact) -> None:

@@ -118,7 +118,7 @@ def resolve_region(explicit: str | None, custom_endpoint: bool = False) -> str:
     )
 
 
-def _env_number(variable: str, default, kind: type, low, high):
+def env_number(variable: str, default, kind: type, low, high):
     """A number from the environment within [low, high]; the default when unset or blank."""
     raw = os.environ.get(variable, "").strip()
     if not raw:
@@ -169,13 +169,13 @@ class AwsSettings:
             region=resolve_region(region, custom_endpoint=s3_endpoint is not None),
             s3_endpoint=s3_endpoint,
             dynamodb_endpoint=resolve_endpoint("dynamodb", endpoint_url),
-            connect_timeout=_env_number(
+            connect_timeout=env_number(
                 "VERSIONED_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT, float, 0.1, 300
             ),
-            read_timeout=_env_number(
+            read_timeout=env_number(
                 "VERSIONED_READ_TIMEOUT", DEFAULT_READ_TIMEOUT, float, 0.1, 900
             ),
-            max_attempts=_env_number("VERSIONED_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, int, 1, 10),
+            max_attempts=env_number("VERSIONED_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, int, 1, 10),
         )
 
     def retry_budget(self) -> float:

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from .aws import _env_number
+from .aws import env_number
 from .content import MiB
 
 LOGGER = logging.getLogger("versioned_action.progress")
@@ -28,8 +28,8 @@ _UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB")
 def settings() -> tuple[float, int]:
     """The interval and the threshold in force (InvalidEnvironment names a bad variable)."""
     return (
-        _env_number(INTERVAL_VARIABLE, INTERVAL, float, 0, 86400),
-        _env_number(THRESHOLD_VARIABLE, THRESHOLD, int, 0, 2**63),
+        env_number(INTERVAL_VARIABLE, INTERVAL, float, 0, 86400),
+        env_number(THRESHOLD_VARIABLE, THRESHOLD, int, 0, 2**63),
     )
 
 

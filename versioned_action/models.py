@@ -11,6 +11,19 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def s3path(uri: str):
+    """``uri`` as an ``s3pathlib.S3Path``. s3pathlib is imported here, on first use: it brings
+    boto3 and half a second of imports that the action and the CLI never need (install it with
+    ``pip install "versioned-action[s3pathlib]"``)."""
+    try:
+        from s3pathlib import S3Path
+    except ImportError as err:
+        raise ImportError(
+            'S3Path results need s3pathlib: pip install "versioned-action[s3pathlib]"'
+        ) from err
+    return S3Path(uri)
+
+
 @dataclasses.dataclass(frozen=True)
 class Artifact:
     """One stored version of an artifact (``LATEST`` or a number)."""
@@ -25,6 +38,11 @@ class Artifact:
     # the object's user metadata where the call read it from S3 (None: not read); not
     # compared, so a version equals itself however it was read
     metadata: dict[str, str] | None = dataclasses.field(default=None, compare=False)
+
+    @property
+    def s3path(self):
+        """The version's object as an ``s3pathlib.S3Path`` (s3pathlib imported on first use)."""
+        return s3path(self.s3uri)
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
@@ -77,6 +95,18 @@ class Alias:
     @property
     def target(self) -> AliasTarget:
         return AliasTarget(self.version, self.secondary_version, self.secondary_version_weight)
+
+    @property
+    def version_s3path(self):
+        """The primary version's object as an ``s3pathlib.S3Path``."""
+        return s3path(self.version_s3uri)
+
+    @property
+    def secondary_version_s3path(self):
+        """The canary version's object as an ``s3pathlib.S3Path``, or None without a canary."""
+        return (
+            None if self.secondary_version_s3uri is None else s3path(self.secondary_version_s3uri)
+        )
 
     def random_artifact(self, rng: random.Random | None = None) -> str:
         """Pick the S3 URI of the primary or the secondary version by the alias's weights."""

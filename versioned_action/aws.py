@@ -9,6 +9,8 @@ uses for signing is accepted (``auto``, ``garage``, ``nyc3``, ``fr-par``). Endpo
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import ipaddress
 import math
@@ -27,6 +29,36 @@ _OTHER_REGION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 _HOST_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 _KEPT_PARAMS = ("Bucket", "Key", "CopySource", "Prefix")
 S3_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+# The caller's botocore session that repositories built inside ``client_session`` take their
+# credentials and default region from (None: botocore's default chain, as for the action).
+_SESSION: contextvars.ContextVar = contextvars.ContextVar("versioned_session", default=None)
+
+
+def botocore_session(session):
+    """The botocore session behind ``session``: a boto3 ``Session`` or a botocore one."""
+    inner = getattr(session, "_session", None)  # where a boto3 Session keeps its botocore one
+    return session if inner is None else inner
+
+
+@contextlib.contextmanager
+def client_session(session):
+    """Repositories built inside take their clients' credentials (and, when none is given,
+    their region) from ``session``, a boto3 or botocore session; None changes nothing."""
+    token = _SESSION.set(None if session is None else botocore_session(session))
+    try:
+        yield
+    finally:
+        _SESSION.reset(token)
+
+
+def session_credentials(session) -> dict[str, str]:
+    """A botocore session's current credentials, as PynamoDB takes them ({} with none)."""
+    found = None if session is None else session.get_credentials()
+    if found is None:
+        return {}
+    frozen = found.get_frozen_credentials()
+    keys = {"aws_access_key_id": frozen.access_key, "aws_secret_access_key": frozen.secret_key}
+    return keys | ({"aws_session_token": frozen.token} if frozen.token else {})
 
 
 def endpoint_problem(value: str) -> str | None:
@@ -159,13 +191,20 @@ class AwsSettings:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT  # seconds to open a connection
     read_timeout: float = DEFAULT_READ_TIMEOUT  # seconds to wait for the next bytes
     max_attempts: int = DEFAULT_MAX_ATTEMPTS  # per request, the first one included
+    # the botocore session clients are built from (``client_session``); None: a new one each
+    session: object = dataclasses.field(default=None, compare=False, repr=False)
 
     @classmethod
     def resolve(cls, region: str | None = None, endpoint_url: str | None = None) -> AwsSettings:
         """From the arguments and the environment (``AWS_REGION``, ``AWS_ENDPOINT_URL*``,
-        ``VERSIONED_CONNECT_TIMEOUT``, ``VERSIONED_READ_TIMEOUT``, ``VERSIONED_MAX_ATTEMPTS``)."""
+        ``VERSIONED_CONNECT_TIMEOUT``, ``VERSIONED_READ_TIMEOUT``, ``VERSIONED_MAX_ATTEMPTS``)
+        and the session of an enclosing ``client_session``."""
+        session = _SESSION.get()
+        if session is not None and not region:
+            region = session.get_config_variable("region")
         s3_endpoint = resolve_endpoint("s3", endpoint_url)
         return cls(
+            session=session,
             region=resolve_region(region, custom_endpoint=s3_endpoint is not None),
             s3_endpoint=s3_endpoint,
             dynamodb_endpoint=resolve_endpoint("dynamodb", endpoint_url),
@@ -202,7 +241,8 @@ class AwsSettings:
                 response_checksum_validation="when_required",
                 s3={"addressing_style": "path"},
             )
-        client = botocore.session.Session().create_client(
+        session = self.session or botocore.session.Session()
+        client = session.create_client(
             "s3",
             region_name=self.region,
             endpoint_url=self.s3_endpoint,

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import NoRegionError
 from click.testing import CliRunner
 
-from versioned_action.cli import main
+from versioned_action import cli as cli_module
+from versioned_action import errors
+from versioned_action.cli import EXIT_CODES, GLOBALS, CliSyntax, main
+from versioned_action.github.action import INPUT_NAMES, describe
+from versioned_action.request import Settings, parse
+
+ROOT = Path(__file__).resolve().parent.parent
+EXE = Path(sys.executable).with_name("versioned-action")
 
 
 @pytest.fixture
@@ -56,6 +66,8 @@ def test_full_cycle_with_json(cli, tmp_path):
     assert (out["secondary_version"], out["secondary_weight"]) == ("2", 25)
     human = cli("rollback", "app", "prod").output
     assert human.startswith("app alias prod now points at 1")
+    lost = cli("promote", "app", "prod", "--version", "2", "--expected-version", "7", code=4)
+    assert "points at 1, not 7" in lost.output
     cli("get", "app", "--alias", "staging", "--path", "got.zip")
     assert (tmp_path / "got.zip").read_bytes() == b"two"
     listing = cli("list", "app").output
@@ -78,12 +90,13 @@ def test_purge_asks_unless_told(cli, tmp_path):
 def test_bad_options_name_the_option(cli):
     result = cli("promote", "app", "prod", "--secondary-weight", "5", code=2)
     assert "--secondary-weight" in result.output
-    result = cli("get", "app", code=1)
+    result = cli("get", "app", code=3)
     assert "not found" in result.output
+    assert result.output.endswith("Put it first (versioned-action put app PATH)\n")
 
 
 def test_console_script_runs_as_a_process(moto_endpoint, backend, unique, tmp_path):
-    exe = Path(sys.executable).with_name("versioned-action")
+    exe = EXE
     assert exe.exists(), "pip install -e . provides the versioned-action command"
     (tmp_path / "x.bin").write_bytes(b"x")
     env = {**os.environ, "VERSIONED_ENDPOINT_URL": moto_endpoint, "VERSIONED_BACKEND": backend}
@@ -139,7 +152,7 @@ def test_history_and_delete_alias(cli, tmp_path):
     assert (out["changed"], out["previous_version"]) == (True, "1")
     assert "nothing to delete" in cli("delete-alias", "app", "prod", "-y").output
     assert "-> (deleted)" in cli("history", "app", "prod").output
-    assert "not found" in cli("history", "app", "staging", code=1).output
+    assert "not found" in cli("history", "app", "staging", code=3).output
 
 
 def test_put_a_directory(cli, tmp_path):
@@ -165,3 +178,272 @@ def test_large_transfers_show_progress_on_stderr_not_in_the_json(cli, tmp_path, 
     monkeypatch.delenv("VERSIONED_PROGRESS_THRESHOLD")
     small = cli("get", "big", "--path", "again.bin")
     assert small.stderr == ""  # 3 MiB is below the default threshold
+
+
+class Captured(Exception):
+    """What the stubbed ``run`` raises: the request the CLI built (nothing is sent)."""
+
+    def __init__(self, request):
+        super().__init__("captured")
+        self.request = request
+
+
+@pytest.fixture
+def parsed(monkeypatch, tmp_path):
+    """Run the CLI up to the request it would carry out, with no AWS at all."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "app.zip").write_bytes(b"zip")
+
+    def stub(request):
+        raise Captured(request)
+
+    monkeypatch.setattr(cli_module, "run", stub)
+
+    def invoke(*args, env=None):
+        result = CliRunner().invoke(main, list(args), env=env)
+        assert isinstance(result.exception, Captured), result.output
+        return result.exception.request
+
+    return invoke
+
+
+def test_global_options_go_before_or_after_the_command_and_after_wins(parsed, monkeypatch):
+    monkeypatch.setenv("VERSIONED_BUCKET", "from-env")
+    assert parsed("list").settings.bucket == "from-env"
+    assert parsed("--bucket", "before", "list").settings.bucket == "before"
+    assert parsed("list", "--bucket", "after").settings.bucket == "after"
+    assert parsed("--bucket", "before", "list", "--bucket", "after").settings.bucket == "after"
+    assert parsed("--bucket", "before", "list", "--prefix", "p").settings.bucket == "before"
+    after = parsed(
+        "put",
+        "app",
+        "dist/app.zip",
+        "--publish",
+        "--backend",
+        "s3-dynamodb",
+        "--region",
+        "eu-west-1",
+        "--suffix",
+        ".zip",
+        "--create-resources",
+    )
+    assert after.publish and after.settings == Settings(
+        backend="s3-dynamodb", bucket="from-env", region="eu-west-1", suffix=".zip",
+        create_resources=True,
+    )  # fmt: skip
+
+
+def test_every_global_option_reads_its_variable(parsed):
+    env = {
+        "VERSIONED_BACKEND": "s3-dynamodb",
+        "VERSIONED_BUCKET": "env-bucket",
+        "VERSIONED_PREFIX": "env/prefix",
+        "VERSIONED_TABLE": "env-table",
+        "VERSIONED_AWS_REGION": "eu-west-1",
+        "VERSIONED_ENDPOINT_URL": "http://127.0.0.1:9",
+        "VERSIONED_SUFFIX": ".zip",
+        "VERSIONED_CREATE_RESOURCES": "true",
+        "VERSIONED_JSON": "true",
+    }
+    assert sorted(env) == sorted(cli_module._envvar(g.name) for g in GLOBALS)
+    assert parsed("list", env=env).settings == Settings(
+        backend="s3-dynamodb",
+        bucket="env-bucket",
+        prefix="env/prefix",
+        table="env-table",
+        region="eu-west-1",
+        endpoint_url="http://127.0.0.1:9",
+        suffix=".zip",
+        create_resources=True,
+    )
+
+
+def test_json_and_bucket_after_the_command_against_a_server(cli, tmp_path, unique, monkeypatch):
+    (tmp_path / "a.bin").write_bytes(b"a")
+    args = ("put", "app", "a.bin", "--bucket", f"after-{unique}", "--json")
+    out = json.loads(cli("--bucket", "never-used-bucket", *args).output)
+    assert out["s3_uri"].startswith(f"s3://after-{unique}/")
+    monkeypatch.setenv("VERSIONED_JSON", "true")
+    assert json.loads(cli("list", "app", "--bucket", f"after-{unique}").output)["name"] == "app"
+
+
+def test_a_bad_value_is_named_as_the_caller_gave_it(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    given = runner.invoke(main, ["list", "--bucket", "Bad_Bucket"])
+    assert given.exit_code == 2 and "Error: --bucket: 'Bad_Bucket' is not" in given.output
+    from_env = runner.invoke(main, ["list"], env={"VERSIONED_BUCKET": "Bad_Bucket"})
+    assert from_env.exit_code == 2 and "Error: VERSIONED_BUCKET: 'Bad_Bucket'" in from_env.output
+    assert "--bucket" not in from_env.output.partition("Error:")[2]
+    (tmp_path / "f").write_bytes(b"f")
+    argument = runner.invoke(main, ["--bucket", "bkt", "put", "bad name", "f"])
+    assert argument.exit_code == 2 and "Error: NAME: 'bad name'" in argument.output
+
+
+def _every_error() -> list[errors.VersionedError]:
+    return [
+        errors.BucketNotFound("b"),
+        errors.TableNotFound("t"),
+        errors.AccessDenied("bucket 'b'"),
+        errors.EndpointUnreachable("http://127.0.0.1:9 could not be reached"),
+        errors.ArtifactNotFound("app", "s3://b/p"),
+        errors.VersionNotFound("app", "3"),
+        errors.AliasNotFound("app", "prod"),
+        errors.HistoryNotFound("app", "prod"),
+        errors.Conflict("alias 'prod' of 'app' points at 1, not 7"),
+        errors.IntegrityError("sha256 mismatch"),
+        errors.translate(NoRegionError()),
+        errors.InvalidInput("version", "'x' is not a version", hint=errors.input_hint("alias")),
+    ]
+
+
+@pytest.mark.parametrize(
+    "error, on_the_cli, in_a_workflow",
+    [
+        (errors.BucketNotFound("b"), "(--create-resources)", "(create-resources: true)"),
+        (errors.TableNotFound("t"), "(--create-resources)", "(create-resources: true)"),
+        (errors.HistoryNotFound("app", "prod"), "(--version N)", "(version: N)"),
+        (
+            errors.AliasNotFound("app", "prod"),
+            "(versioned-action promote app prod)",
+            "(operation: promote, name: app, alias: prod)",
+        ),
+        (
+            errors.ArtifactNotFound("app", "s3://b/p"),
+            "(versioned-action put app PATH)",
+            "(operation: put, name: app)",
+        ),
+        (
+            errors.VersionNotFound("app", "3"),
+            "(versioned-action list app)",
+            "(operation: list, name: app)",
+        ),
+        (errors.EndpointUnreachable("x"), "Check --endpoint-url (", "Check endpoint-url ("),
+        (
+            errors.VersionedError(
+                "x", hint=errors.run_hint("promote", from_alias="a b", version="3")
+            ),
+            "x. versioned-action promote NAME ALIAS --from-alias 'a b' --version 3",
+            "x. operation: promote, from-alias: a b, version: 3",
+        ),
+    ],
+)
+def test_hints_name_inputs_in_the_callers_syntax(error, on_the_cli, in_a_workflow):
+    cli_text = error.render(CliSyntax(main.commands["rollback"]))
+    assert on_the_cli in cli_text and "{" not in cli_text
+    assert in_a_workflow in str(error) and in_a_workflow in describe(error)
+    assert on_the_cli == in_a_workflow or on_the_cli not in str(error)
+
+
+def test_no_message_names_an_input_twice():
+    for error in _every_error():
+        for command in main.commands.values():
+            cli_text = error.render(CliSyntax(command))
+            options = re.findall(r"(?<![\w-])--[a-z][a-z-]*", cli_text)
+            assert len(options) == len(set(options)), cli_text
+        for text in (str(error), describe(error)):
+            named = [n for n in re.findall(r"\b([a-z][a-z-]*)(?=:)", text) if n in INPUT_NAMES]
+            assert len(named) == len(set(named)), text
+    invalid = errors.translate(NoRegionError())
+    assert describe(invalid) == "input aws-region: no region configured; set it, or AWS_REGION"
+
+
+@pytest.mark.parametrize(
+    "error, code",
+    [
+        (errors.ArtifactNotFound("app", "s3://b/p"), 3),
+        (errors.VersionNotFound("app", "3"), 3),
+        (errors.AliasNotFound("app", "prod"), 3),
+        (errors.HistoryNotFound("app", "prod"), 3),
+        (errors.Conflict("lost"), 4),
+        (errors.AccessDenied("bucket 'b'"), 5),
+        (errors.BucketNotFound("b"), 1),
+        (errors.EndpointUnreachable("x"), 1),
+        (errors.IntegrityError("x"), 1),
+        (errors.VersionedError("x"), 1),
+        (errors.InvalidInput("version", "bad"), 2),
+        (errors.InvalidEnvironment("VERSIONED_MAX_ATTEMPTS", "bad"), 2),
+    ],
+)
+def test_exit_statuses_follow_the_error_tree(error, code, monkeypatch):
+    def fail(request):
+        raise error
+
+    monkeypatch.setattr(cli_module, "run", fail)
+    result = CliRunner().invoke(main, ["--bucket", "bkt", "list"])
+    assert result.exit_code == code, result.output
+    assert cli_module.exit_code(error) == code
+
+
+def test_help_lists_the_exit_statuses_and_completion():
+    text = CliRunner().invoke(main, ["-h"]).output
+    for code, _, meaning in EXIT_CODES:
+        assert f"  {code}  {meaning}\n" in text
+    assert [code for code, _, _ in EXIT_CODES] == [0, 1, 2, 3, 4, 5]
+    assert "_VERSIONED_ACTION_COMPLETE=bash_source versioned-action" in text
+    reference = (ROOT / "docs" / "CLI.md").read_text()
+    for code, _, meaning in EXIT_CODES:
+        assert f"| {code} | {meaning} |" in reference
+
+
+def test_the_error_tree():
+    assert issubclass(errors.InvalidInput, ValueError)
+    assert issubclass(errors.InvalidEnvironment, ValueError)
+    for kind in (
+        errors.ArtifactNotFound,
+        errors.VersionNotFound,
+        errors.AliasNotFound,
+        errors.HistoryNotFound,
+    ):
+        assert issubclass(kind, errors.NotFound) and issubclass(kind, LookupError)
+    for error in _every_error():
+        assert isinstance(error, errors.VersionedError)
+    with pytest.raises(ValueError, match="invalid operation"):
+        parse({"operation": "deploy"})
+    with pytest.raises(LookupError):
+        raise errors.AliasNotFound("app", "prod")
+
+
+@pytest.mark.parametrize("command", ["", *sorted(main.commands)])
+def test_every_help_shows_an_example_that_runs(command, parsed, monkeypatch):
+    monkeypatch.setenv("VERSIONED_BUCKET", "bkt")
+    text = CliRunner().invoke(main, [*command.split(), "-h"]).output
+    examples = [line.strip() for line in text.splitlines()]
+    examples = [line for line in examples if line.startswith("versioned-action ")]
+    assert len(examples) == 1, text
+    request = parsed(*shlex.split(examples[0])[1:])
+    assert request.operation == (command or request.operation)
+
+
+def test_shell_completion_script_and_answers():
+    env = {**os.environ, "_VERSIONED_ACTION_COMPLETE": "bash_source"}
+    script = subprocess.run(
+        [str(EXE)], env=env, capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert "_versioned_action_completion()" in script
+    registered = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-c", f"{script}\ncomplete -p versioned-action"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert "-F _versioned_action_completion versioned-action" in registered
+
+    def complete(line: str) -> list[str]:
+        words = line.split(" ")
+        env = {
+            **os.environ,
+            "_VERSIONED_ACTION_COMPLETE": "bash_complete",
+            "COMP_WORDS": line,
+            "COMP_CWORD": str(len(words) - 1),
+        }
+        done = subprocess.run(
+            [str(EXE)], env=env, capture_output=True, text=True, check=True, timeout=60
+        )
+        return done.stdout.split()
+
+    assert complete("versioned-action pu") == ["plain,publish", "plain,purge", "plain,put"]
+    assert complete("versioned-action put app dist/app.zip --buck") == ["plain,--bucket"]
+    assert complete("versioned-action --backend s3") == ["plain,s3", "plain,s3-dynamodb"]

@@ -1,27 +1,220 @@
 """``versioned-action``: the action's operations from any shell or CI system.
 
-Every option mirrors an input of the GitHub Action and can be set through an environment
-variable ``VERSIONED_<OPTION>`` (e.g. ``VERSIONED_BUCKET``, ``VERSIONED_ENDPOINT_URL``).
+Options mirror the action's inputs. The global ones (where the artifacts are, ``--json``) go
+before or after the subcommand; every option also reads ``VERSIONED_<OPTION>``. docs/CLI.md
+has the whole picture: precedence, exit statuses, completion.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import shlex
 import sys
+from collections.abc import Mapping, Sequence
 
 import click
+from click.core import ParameterSource
 
-from . import __version__, progress
-from .errors import InvalidEnvironment, InvalidInput, VersionedError
+from . import BACKENDS, DEFAULT_PREFIX, DEFAULT_TABLE, __version__, progress
+from .errors import (
+    AccessDenied,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    Syntax,
+    VersionedError,
+)
 from .operations import Result, run
 from .request import parse
 
+PROG = "versioned-action"
+# Exit statuses: (status, the errors that end in it, what it means). 2 is click's own.
+EXIT_CODES: tuple[tuple[int, tuple[type[Exception], ...], str], ...] = (
+    (0, (), "success"),
+    (1, (VersionedError,), "any other failure (endpoint unreachable, no bucket or table, ...)"),
+    (2, (InvalidInput,), "usage: a bad option, argument or VERSIONED_* value; nothing was sent"),
+    (3, (NotFound,), "not found: the artifact, version, alias or alias history"),
+    (4, (Conflict,), "conflict: the alias changed meanwhile (--expected-version), version in use"),
+    (5, (AccessDenied,), "access denied: AWS refused the credentials or the request"),
+)
+
+
+def exit_code(err: VersionedError) -> int:
+    """The exit status of a failure: 2 to 5 by its class, else 1."""
+    for code, kinds, _ in EXIT_CODES[2:]:
+        if isinstance(err, kinds):
+            return code
+    return 1
+
+
+def _envvar(name: str) -> str:
+    return "VERSIONED_" + name.upper().replace("-", "_")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Global:
+    """An option of the group that every subcommand accepts too."""
+
+    name: str  # the action's input, or "json"
+    help: str
+    default: str | None = None
+    flag: bool = False
+    aliases: tuple[str, ...] = ()
+    type: click.ParamType | None = None
+
+    def option(self, *, on_command: bool) -> click.Option:
+        kwargs: dict = (
+            {"is_flag": True, "default": False} if self.flag else {"default": self.default}
+        )
+        if self.type is not None:
+            kwargs["type"] = self.type
+        if on_command:  # recorded into the group's state by _override, not passed to callbacks
+            kwargs.update(expose_value=False, callback=_override)
+        return click.Option(
+            [f"--{self.name}", *self.aliases, self.name.replace("-", "_")],
+            envvar=_envvar(self.name),
+            show_envvar=True,
+            help=self.help,
+            **kwargs,
+        )
+
+
+GLOBALS = (
+    _Global("backend", "s3 or s3-dynamodb.", "s3", type=click.Choice(BACKENDS)),
+    _Global("bucket", "S3 bucket that holds the artifacts."),
+    _Global("prefix", "Key prefix inside the bucket.", DEFAULT_PREFIX),
+    _Global("table", "DynamoDB table (s3-dynamodb).", DEFAULT_TABLE),
+    _Global(
+        "aws-region",
+        "AWS region (default: AWS_REGION, then AWS_DEFAULT_REGION).",
+        aliases=("--region",),
+    ),
+    _Global("endpoint-url", "S3-compatible / local endpoint for S3 and DynamoDB."),
+    _Global("suffix", "Extension of stored objects, e.g. .zip.", ""),
+    _Global("create-resources", "Create the bucket / table when missing.", flag=True),
+    _Global("json", "Print the result as JSON.", flag=True),
+)
+_BY_PARAM = {g.name.replace("-", "_"): g for g in GLOBALS}
+
+
+@dataclasses.dataclass
+class _State:
+    """The global options in force: the group's, overridden by those after the subcommand."""
+
+    settings: dict[str, str] = dataclasses.field(default_factory=dict)  # input -> raw string
+    from_env: dict[str, str] = dataclasses.field(default_factory=dict)  # input -> variable
+    as_json: bool = False
+
+    def take(self, ctx: click.Context, param: click.Parameter, value) -> None:
+        spec = _BY_PARAM[param.name]
+        source = ctx.get_parameter_source(param.name)
+        if spec.name == "json":
+            self.as_json = bool(value)
+            return
+        self.settings.pop(spec.name, None)
+        self.from_env.pop(spec.name, None)
+        if value in (None, False):
+            return
+        self.settings[spec.name] = "true" if value is True else str(value)
+        if source is ParameterSource.ENVIRONMENT:
+            self.from_env[spec.name] = _envvar(spec.name)
+
+
+def _override(ctx: click.Context, param: click.Parameter, value) -> None:
+    """A global option after the subcommand wins over the same one before it (as a repeated
+    option does); from the environment or its default it changes nothing."""
+    state = ctx.find_object(_State)
+    if state is None or ctx.resilient_parsing:  # shell completion parses, never runs the group
+        return
+    if ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE:
+        state.take(ctx, param, value)
+
+
+class _Command(click.Command):
+    """A subcommand: its own options, then the global ones under their own heading."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.params.extend(g.option(on_command=True) for g in GLOBALS)
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        own, shared = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None and isinstance(param, click.Option):
+                (shared if param.name in _BY_PARAM else own).append(record)
+        with formatter.section("Options"):
+            formatter.write_dl(own)
+        with formatter.section(f"Global options (also before the command; see {PROG} -h)"):
+            formatter.write_dl(shared)
+
+
+class CliSyntax(Syntax):
+    """Inputs as this CLI spells them: ``--version 3``, ``NAME``, ``versioned-action promote``;
+    a value the environment gave is named by its variable."""
+
+    def __init__(self, command: click.Command, from_env: Mapping[str, str] = ()):
+        self.command = command
+        self.from_env = dict(from_env)
+
+    def field(self, name: str) -> str | None:
+        if name in self.from_env:
+            return self.from_env[name]
+        param = _param(self.command, name)
+        if param is None:
+            return None
+        return param.human_readable_name if isinstance(param, click.Argument) else f"--{name}"
+
+    def input(self, name: str, value: str | None) -> str:
+        return _word(self.command, name, value)
+
+    def run(self, operation: str, inputs: Sequence[tuple[str, str]]) -> str:
+        command = main.commands.get(operation)
+        if command is None:
+            return f"{PROG} {operation}"
+        given = dict(inputs)
+        words = [PROG, operation]
+        for param in command.params:
+            if isinstance(param, click.Argument) and param.name is not None:
+                if param.name in given:
+                    words.append(shlex.quote(given.pop(param.name)))
+                elif param.required:
+                    words.append(param.human_readable_name)
+        words += [_word(command, name, value) for name, value in given.items()]
+        return " ".join(words)
+
+
+def _param(command: click.Command, name: str) -> click.Parameter | None:
+    for param in command.params:
+        if isinstance(param, click.Argument) and param.name == name.replace("-", "_"):
+            return param
+        if isinstance(param, click.Option) and f"--{name}" in param.opts:
+            return param
+    return None
+
+
+def _word(command: click.Command, name: str, value: str | None) -> str:
+    """Input ``name`` (set to ``value``) on the command line of ``command``."""
+    if name == "operation":
+        return f"{PROG} {value}" if value else "the subcommand"
+    param = _param(command, name)
+    if isinstance(param, click.Argument):
+        return param.human_readable_name if value is None else shlex.quote(value)
+    if isinstance(param, click.Option) and param.is_flag:
+        return f"--{name}" if value in (None, "true") else f"no --{name}"
+    return f"--{name}" if value is None else f"--{name} {shlex.quote(value)}"
+
 
 def _option(name: str, help: str, **kwargs):
-    envvar = "VERSIONED_" + name.upper().replace("-", "_")
     return click.option(
-        f"--{name}", name.replace("-", "_"), envvar=envvar, show_envvar=True, help=help, **kwargs
+        f"--{name}",
+        name.replace("-", "_"),
+        envvar=_envvar(name),
+        show_envvar=True,
+        help=help,
+        **kwargs,
     )
 
 
@@ -30,25 +223,28 @@ def _flag(name: str, help: str):
 
 
 def _execute(ctx: click.Context, operation: str, **values) -> None:
-    """Parse, run and print one operation; errors go to stderr with exit status 1."""
-    common = ctx.obj
-    raw = {"operation": operation, **common["settings"]}
+    """Parse, run and print one operation; a failure exits with its EXIT_CODES status."""
+    state = ctx.find_object(_State)
+    raw = {"operation": operation, **state.settings}
+    from_env = dict(state.from_env)
     for key, value in values.items():
         if value is None or value is False:
             continue
-        raw[key.replace("_", "-")] = "true" if value is True else str(value)
+        name = key.replace("_", "-")
+        raw[name] = "true" if value is True else str(value)
+        if ctx.get_parameter_source(key) is ParameterSource.ENVIRONMENT:
+            from_env[name] = _envvar(name)
+    syntax = CliSyntax(ctx.command, from_env)
     try:
         request = parse(raw, os.environ)
         with progress.routed(lambda line: click.echo(line, err=True)):
             result = run(request)
-    except InvalidEnvironment as err:  # names the variable, which is no option
-        raise click.UsageError(str(err)) from err
-    except InvalidInput as err:
-        raise click.UsageError(err.named(f"--{err.field}")) from err
+    except InvalidInput as err:  # an InvalidEnvironment names its variable
+        raise click.UsageError(err.render(syntax), ctx) from err
     except VersionedError as err:
-        click.echo(f"error: {err}", err=True)
-        ctx.exit(1)
-    _print(result, common["json"])
+        click.echo(f"error: {err.render(syntax)}", err=True)
+        ctx.exit(exit_code(err))
+    _print(result, state.as_json)
 
 
 def _print(result: Result, as_json: bool) -> None:
@@ -67,17 +263,23 @@ def _print(result: Result, as_json: bool) -> None:
             click.echo(_history_line(entry))
 
 
+def _get(details: dict, name: str, former: str):
+    """A field of the result document under its name, or the one it had before schema 1."""
+    return details[name] if name in details else details.get(former)
+
+
 def _list_lines(result: Result) -> list[str]:
     if "artifacts" in result.details:
         return [f"  {name}" for name in result.details["artifacts"]]
     lines = [
-        f"  {v['version']:>7}  {v['update_at']}  {v['sha256'][:12]}"
+        f"  {v['version']:>7}  {_get(v, 'updated_at', 'update_at')}  {(v['sha256'] or '-')[:12]}"
         for v in result.details["versions"]
     ]
     for alias in result.details["aliases"]:
         target = alias["version"]
         if alias["secondary_version"]:
-            target += f" + {alias['secondary_version']} ({alias['secondary_version_weight']}%)"
+            weight = _get(alias, "secondary_weight", "secondary_version_weight")
+            target += f" + {alias['secondary_version']} ({weight}%)"
         lines.append(f"  alias {alias['alias']} -> {target}")
     return lines
 
@@ -87,7 +289,7 @@ def _target(target: dict | None, none: str) -> str:
         return none
     if target["secondary_version"] is None:
         return target["version"]
-    weight = target["secondary_version_weight"] or 0
+    weight = _get(target, "secondary_weight", "secondary_version_weight") or 0
     return f"{target['version']} ({100 - weight}%) + {target['secondary_version']} ({weight}%)"
 
 
@@ -112,31 +314,45 @@ def _confirm(question: str, refusal: str, yes: bool, dry_run: bool) -> None:
     click.confirm(question, abort=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="versioned-action")
-@_option("backend", "s3 or s3-dynamodb.", default="s3")
-@_option("bucket", "S3 bucket that holds the artifacts.")
-@_option("prefix", "Key prefix inside the bucket.", default="versioned-artifacts")
-@_option("table", "DynamoDB table (s3-dynamodb).", default="versioned-artifacts")
-@_option("aws-region", "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION).")
-@_option("endpoint-url", "S3-compatible / local endpoint for S3 and DynamoDB.")
-@_option("suffix", "Extension of stored objects, e.g. .zip.", default="")
-@_flag("create-resources", "Create the bucket / table when missing.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def _example(*lines: str) -> str:
+    """A command's help epilog: its example, kept as written."""
+    return "\b\nExample:\n" + "\n".join(f"  {PROG} {line}" for line in lines)
+
+
+def _epilog() -> str:
+    codes = "\n".join(f"  {code}  {meaning}" for code, _, meaning in EXIT_CODES)
+    return (
+        "\b\nGlobal options go before or after the command; given in both places, the one\n"
+        "after the command wins. Every option also reads VERSIONED_<OPTION>\n"
+        "(VERSIONED_BUCKET, VERSIONED_CREATE_RESOURCES=true, VERSIONED_JSON=true, ...);\n"
+        "the command line wins over the environment.\n\n"
+        f"\b\nExit status:\n{codes}\n\n"
+        "\b\nShell completion (bash; zsh_source and fish_source likewise):\n"
+        f'  eval "$(_VERSIONED_ACTION_COMPLETE=bash_source {PROG})"\n\n'
+        + _example("--bucket acme-artifacts put app dist/app.zip --publish")
+    )
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    params=[g.option(on_command=False) for g in GLOBALS],
+    epilog=_epilog(),
+)
+@click.version_option(__version__, prog_name=PROG)
 @click.pass_context
-def main(ctx, as_json, **settings):
+def main(ctx, **values):
     """Versioned, immutable binary artifacts in S3 (optionally with DynamoDB)."""
-    ctx.obj = {
-        "json": as_json,
-        "settings": {
-            k.replace("_", "-"): ("true" if v is True else v)
-            for k, v in settings.items()
-            if v not in (None, False)
-        },
-    }
+    state = _State()
+    for param in ctx.command.params:
+        if param.name in _BY_PARAM:
+            state.take(ctx, param, values[param.name])
+    ctx.obj = state
 
 
-@main.command()
+main.command_class = _Command
+
+
+@main.command(epilog=_example("put app dist/app.zip --publish --alias staging"))
 @click.argument("name")
 @click.argument("path", type=click.Path(exists=False))
 @_option("content-type", "MIME type (default: guessed from the file name).")
@@ -163,7 +379,7 @@ def put(ctx, name, path, provenance, **options):
     )
 
 
-@main.command()
+@main.command(epilog=_example("publish app --alias staging"))
 @click.argument("name")
 @_option("alias", "Point this alias at the new version.")
 @click.pass_context
@@ -172,7 +388,11 @@ def publish(ctx, name, **options):
     _execute(ctx, "publish", name=name, **options)
 
 
-@main.command()
+@main.command(
+    epilog=_example(
+        "promote app production --version 3 --secondary-version 4 --secondary-weight 10"
+    )
+)
 @click.argument("name")
 @click.argument("alias")
 @_option("version", "Version to point at (default: newest published).")
@@ -187,7 +407,7 @@ def promote(ctx, name, alias, **options):
     _execute(ctx, "promote", name=name, alias=alias, **options)
 
 
-@main.command()
+@main.command(epilog=_example("rollback app production --expected-version 4"))
 @click.argument("name")
 @click.argument("alias")
 @_option("version", "Roll back to this version (default: the previous configuration).")
@@ -199,18 +419,18 @@ def rollback(ctx, name, alias, **options):
     _execute(ctx, "rollback", name=name, alias=alias, **options)
 
 
-@main.command()
+@main.command(epilog=_example("get app --alias production --path app.zip"))
 @click.argument("name")
 @_option("alias", "Read the version this alias points at.")
 @_option("version", "Version to read (default: LATEST).")
-@_option("path", "Write the content to this file (verified by sha256).")
+@_option("path", "Write the content to this file (verified by sha256).", type=click.Path())
 @click.pass_context
 def get(ctx, name, **options):
     """Show a version of NAME, and with --path download it."""
     _execute(ctx, "get", name=name, **options)
 
 
-@main.command(name="list")
+@main.command(name="list", epilog=_example("list app"))
 @click.argument("name", required=False)
 @click.pass_context
 def list_(ctx, name):
@@ -218,7 +438,7 @@ def list_(ctx, name):
     _execute(ctx, "list", name=name)
 
 
-@main.command()
+@main.command(epilog=_example("purge app --keep-last 5 --older-than 30d --dry-run"))
 @click.argument("name")
 @_option("keep-last", "Newest published versions always kept.", default="10")
 @_option("older-than", "Only purge versions older than this (30s, 15m, 12h, 90d).", default="90d")
@@ -232,7 +452,7 @@ def purge(ctx, name, yes, **options):
     _execute(ctx, "purge", name=name, **options)
 
 
-@main.command()
+@main.command(epilog=_example("history app production --limit 5"))
 @click.argument("name")
 @click.argument("alias")
 @_option("limit", "Show at most this many changes (1-1000).", default="20")
@@ -246,7 +466,7 @@ def history(ctx, name, alias, **options):
     _execute(ctx, "history", name=name, alias=alias, **options)
 
 
-@main.command(name="delete-alias")
+@main.command(name="delete-alias", epilog=_example("delete-alias app staging --yes"))
 @click.argument("name")
 @click.argument("alias")
 @_option("expected-version", "Refuse unless ALIAS points at this version now.")

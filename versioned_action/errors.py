@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import urllib.parse
 from collections.abc import Sequence
 
@@ -29,41 +30,127 @@ CREDENTIALS_HINT = (
 )
 
 
-class VersionedError(Exception):
-    """Base of every error this project raises; ``hint`` tells the reader what to do."""
+# Placeholders that name an input in a message or a hint, written by input_hint / run_hint and
+# rendered by each front end in its own syntax (a :class:`Syntax`).
+_PLACEHOLDER = re.compile(r"\{(input|run):([^{}\s][^{}]*)\}")
 
-    hint = ""
+
+def input_hint(name: str, value: str | None = None) -> str:
+    """A placeholder for input ``name`` (with ``value``): ``version: 3`` in a workflow,
+    ``--version 3`` on the command line."""
+    return "{input:" + _pair(name, value) + "}"
+
+
+def run_hint(operation: str, **inputs: str) -> str:
+    """A placeholder for a run of ``operation`` with ``inputs`` (``from_alias=`` for
+    ``from-alias``): ``operation: promote, alias: prod`` or ``versioned-action promote ...``."""
+    pairs = [_pair(key.replace("_", "-"), str(value)) for key, value in inputs.items()]
+    return "{run:" + " ".join([urllib.parse.quote(operation, safe=""), *pairs]) + "}"
+
+
+def _pair(name: str, value: str | None) -> str:
+    if value is None:
+        return name
+    return f"{name}={urllib.parse.quote(value, safe='')}"
+
+
+def _unpair(text: str) -> tuple[str, str | None]:
+    name, sep, value = text.partition("=")
+    return name, urllib.parse.unquote(value) if sep else None
+
+
+class Syntax:
+    """How a front end names inputs in messages; this one is a workflow's (``version: 3``),
+    which ``str()`` of an error uses too. The CLI's subclass says ``--version 3``."""
+
+    def field(self, name: str) -> str | None:
+        """The name an InvalidInput about ``name`` starts with; None: ``invalid NAME: ...``."""
+        return None
+
+    def input(self, name: str, value: str | None) -> str:
+        return name if value is None else f"{name}: {value}"
+
+    def run(self, operation: str, inputs: Sequence[tuple[str, str]]) -> str:
+        return ", ".join([f"operation: {operation}", *(self.input(k, v) for k, v in inputs)])
+
+    def render(self, text: str) -> str:
+        """``text`` with its placeholders in this syntax."""
+        return _PLACEHOLDER.sub(self._substitute, text)
+
+    def _substitute(self, match: re.Match) -> str:
+        kind, body = match.groups()
+        if kind == "input":
+            return self.input(*_unpair(body))
+        operation, *pairs = body.split()
+        found = [_unpair(pair) for pair in pairs]
+        return self.run(urllib.parse.unquote(operation), [(k, v or "") for k, v in found])
+
+
+WORKFLOW = Syntax()
+
+
+class VersionedError(Exception):
+    """Base of every error this project raises; ``hint`` tells the reader what to do.
+
+    Message and hint may name inputs by placeholders (:func:`input_hint`, :func:`run_hint`);
+    :meth:`render` says them in a front end's :class:`Syntax`, ``str()`` in a workflow's.
+    """
+
+    template = ""  # the hint, with placeholders
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if isinstance(cls.__dict__.get("hint"), str):  # ``hint = "..."`` in a class body
+            cls.template = cls.__dict__["hint"]
+            del cls.hint
 
     def __init__(self, message: str, *, hint: str | None = None):
         super().__init__(message)
         if hint is not None:
-            self.hint = hint
+            self.template = hint
+
+    @property
+    def hint(self) -> str:
+        return WORKFLOW.render(self.template)
+
+    def render(self, syntax: Syntax = WORKFLOW) -> str:
+        message = syntax.render(self._message(syntax))
+        return f"{message}. {syntax.render(self.template)}" if self.template else message
+
+    def _message(self, syntax: Syntax) -> str:
+        return super().__str__()
 
     def __str__(self) -> str:
-        message = super().__str__()
-        return f"{message}. {self.hint}" if self.hint else message
+        return self.render()
 
 
-class InvalidInput(VersionedError):
+class InvalidInput(VersionedError, ValueError):
     """A caller-supplied value is malformed; ``field`` names it."""
 
     label = "invalid {field}: "
+    names_input = True  # a front end names ``field`` as its input (InvalidEnvironment: no)
 
     def __init__(self, field: str, message: str, *, hint: str | None = None):
         super().__init__(self.label.format(field=field) + message, hint=hint)
         self.field = field
         self.detail = message
 
-    def named(self, name: str) -> str:
+    def _message(self, syntax: Syntax) -> str:
+        name = syntax.field(self.field) if self.names_input else None
+        return f"{name}: {self.detail}" if name else super()._message(syntax)
+
+    def named(self, name: str, syntax: Syntax = WORKFLOW) -> str:
         """The error under the name its caller knows the field by (``input limit``,
         ``--limit``), said once."""
-        return f"{name}: {self.detail}" + (f". {self.hint}" if self.hint else "")
+        hint = f". {syntax.render(self.template)}" if self.template else ""
+        return f"{name}: {syntax.render(self.detail)}{hint}"
 
 
 class InvalidEnvironment(InvalidInput):
     """An environment variable this tool reads is malformed; ``field`` names the variable."""
 
     label = "invalid environment variable {field}: "
+    names_input = False
 
 
 class ResourceMissing(VersionedError):
@@ -71,7 +158,7 @@ class ResourceMissing(VersionedError):
 
 
 class BucketNotFound(ResourceMissing):
-    hint = "Create it, or let this tool create it (create-resources: true / --create-resources)"
+    template = f"Create it, or let this tool create it ({input_hint('create-resources', 'true')})"
 
     def __init__(self, bucket: str):
         super().__init__(f"S3 bucket {bucket!r} does not exist")
@@ -79,7 +166,7 @@ class BucketNotFound(ResourceMissing):
 
 
 class TableNotFound(ResourceMissing):
-    hint = "Create it, or let this tool create it (create-resources: true / --create-resources)"
+    template = BucketNotFound.template
 
     def __init__(self, table: str):
         super().__init__(f"DynamoDB table {table!r} does not exist")
@@ -89,7 +176,7 @@ class TableNotFound(ResourceMissing):
 class AccessDenied(VersionedError):
     """AWS refused a request; ``needs`` lists the (IAM actions, resource ARN) it requires."""
 
-    hint = (
+    template = (
         "Check the credentials in use and that their IAM policy allows this action on the "
         "resource (see the README's minimal IAM policy)"
     )
@@ -113,45 +200,44 @@ class AccessDenied(VersionedError):
 
 
 class EndpointUnreachable(VersionedError):
-    hint = (
-        "Check endpoint-url (or AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_DYNAMODB) "
-        "and the network; VERSIONED_CONNECT_TIMEOUT, VERSIONED_READ_TIMEOUT (seconds) and "
-        "VERSIONED_MAX_ATTEMPTS set how long each request waits"
+    template = (
+        f"Check {input_hint('endpoint-url')} (or AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3, "
+        "AWS_ENDPOINT_URL_DYNAMODB) and the network; VERSIONED_CONNECT_TIMEOUT, "
+        "VERSIONED_READ_TIMEOUT (seconds) and VERSIONED_MAX_ATTEMPTS set how long each "
+        "request waits"
     )
 
 
-class NotFound(VersionedError):
+class NotFound(VersionedError, LookupError):
     """Base of the lookups that found nothing."""
 
 
 class ArtifactNotFound(NotFound):
-    hint = "Put it first (operation: put)"
-
     def __init__(self, name: str, where: str):
-        super().__init__(f"artifact {name!r} not found in {where}")
+        hint = f"Put it first ({run_hint('put', name=name)})"
+        super().__init__(f"artifact {name!r} not found in {where}", hint=hint)
         self.name = name
 
 
 class VersionNotFound(NotFound):
-    hint = "List the versions to see which exist (operation: list)"
-
     def __init__(self, name: str, version: str):
-        super().__init__(f"version {version} of artifact {name!r} not found")
+        hint = f"List the versions to see which exist ({run_hint('list', name=name)})"
+        super().__init__(f"version {version} of artifact {name!r} not found", hint=hint)
         self.name = name
         self.version = version
 
 
 class AliasNotFound(NotFound):
-    hint = "Create it with operation: promote"
-
     def __init__(self, name: str, alias: str, why: str = "", *, hint: str | None = None):
+        if hint is None:
+            hint = f"Create it first ({run_hint('promote', name=name, alias=alias)})"
         super().__init__(f"alias {alias!r} of artifact {name!r} not found{why}", hint=hint)
         self.name = name
         self.alias = alias
 
 
 class HistoryNotFound(NotFound):
-    hint = "Roll back to an explicit version instead (version: N)"
+    template = f"Roll back to an explicit version instead ({input_hint('version', 'N')})"
 
     def __init__(self, name: str, alias: str, why: str = "has no recorded previous configuration"):
         super().__init__(f"alias {alias!r} of artifact {name!r} {why}")
@@ -162,13 +248,13 @@ class HistoryNotFound(NotFound):
 class Conflict(VersionedError):
     """Someone else changed the resource between our read and our write."""
 
-    hint = "Re-read the current state and retry"
+    template = "Re-read the current state and retry"
 
 
 class IntegrityError(VersionedError):
     """Downloaded bytes do not match the recorded sha256."""
 
-    hint = "The stored object was altered outside this tool; re-publish it"
+    template = "The stored object was altered outside this tool; re-publish it"
 
 
 # S3 and DynamoDB error codes, grouped by what they mean to a user.
@@ -365,7 +451,7 @@ def translate(
         found = "no AWS" if isinstance(cause, NoCredentialsError) else "incomplete AWS"
         return AccessDenied(target, f"{found} credentials found", hint=CREDENTIALS_HINT)
     if isinstance(cause, NoRegionError):
-        return InvalidInput("aws-region", "no region configured; set aws-region or AWS_REGION")
+        return InvalidInput("aws-region", "no region configured; set it, or AWS_REGION")
     for kind, what in _UNREACHABLE:
         if isinstance(cause, kind):
             return _unreachable(cause, what)

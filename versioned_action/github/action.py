@@ -34,11 +34,13 @@ def check_in_workspace(request, environ: Mapping[str, str]) -> None:
         )
 
 
-def describe(err: InvalidInput) -> str:
-    """``input NAME: ...`` for an input of action.yml; the error alone for anything else."""
-    if isinstance(err, InvalidEnvironment) or err.field not in INPUT_NAMES:
-        return str(err)
-    return err.named(f"input {err.field}")
+def describe(err: VersionedError) -> str:
+    """The error in a workflow's words: ``input NAME: ...`` for an input of action.yml, and
+    inputs in hints as a step sets them (``version: 3``; errors.WORKFLOW, which str() uses)."""
+    an_input = isinstance(err, InvalidInput) and not isinstance(err, InvalidEnvironment)
+    if an_input and err.field in INPUT_NAMES:
+        return err.named(f"input {err.field}")
+    return str(err)
 
 
 def main(environ: Mapping[str, str] | None = None) -> int:
@@ -66,10 +68,8 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         )
         with progress.routed(reporter.info):  # in the open: a group starts collapsed
             result = run(request)
-    except InvalidInput as err:
-        return fail(describe(err))
     except VersionedError as err:
-        return fail(str(err))
+        return fail(describe(err))
     except Exception as err:  # the action's boundary: any bug still ends in one ::error line
         reporter.traceback(err)
         return fail(f"unexpected {type(err).__name__}: {err}")

@@ -16,8 +16,6 @@ from versioned_action.operations import run
 from versioned_action.request import ACCEPTS, COMMON, DEFAULTS, parse
 
 ENTRY_KEYS = {
-    "name",
-    "alias",
     "changed_at",
     "previous",
     "new",
@@ -54,7 +52,7 @@ def publish_three(step, tmp_path):
 
 
 def target(version, secondary=None, weight=None):
-    return {"version": version, "secondary_version": secondary, "secondary_version_weight": weight}
+    return {"version": version, "secondary_version": secondary, "secondary_weight": weight}
 
 
 def test_history_newest_first(step, tmp_path):

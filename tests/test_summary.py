@@ -10,6 +10,7 @@ import pytest
 from local_runner import Runner
 from test_hostile_values import OWN_COMMAND, code_span, command_lines, summary_blocks
 
+from versioned_action import results
 from versioned_action.github import summary
 from versioned_action.github.commands import inline_code, markdown_text, table_code
 from versioned_action.models import AliasTarget, HistoryEntry
@@ -184,7 +185,7 @@ def test_hostile_values_stay_text_in_the_summary(steps):
 
 def _entry(when: int, previous, new, **extra) -> dict:
     moment = datetime(2026, 5, 1, 12, when, tzinfo=UTC)
-    return HistoryEntry("app", "prod", moment, previous, new, **extra).to_dict()
+    return results.entry(HistoryEntry("app", "prod", moment, previous, new, **extra))
 
 
 def test_history_is_a_table_newest_first():
@@ -217,7 +218,7 @@ def test_history_is_a_table_newest_first():
 
 
 def test_delete_alias_says_what_it_pointed_at():
-    previous = {"version": "42", "secondary_version": None, "secondary_version_weight": None}
+    previous = {"version": "42", "secondary_version": None, "secondary_weight": None}
     result = Result(
         "delete-alias",
         name="app",
@@ -261,7 +262,7 @@ def test_s3_console_links_only_on_real_aws():
 
 def test_long_lists_are_cut_with_a_pointer_to_the_output():
     versions = [
-        {"version": str(n), "s3uri": f"s3://b/k/{n}", "sha256": "", "size": n, "update_at": ""}
+        {"version": str(n), "s3_uri": f"s3://b/k/{n}", "sha256": "", "size": n, "updated_at": ""}
         for n in range(150, 0, -1)
     ]
     result = Result("list", name="app", details={"versions": versions, "aliases": []})

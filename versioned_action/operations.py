@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from . import LATEST, archive, open_repository
+from . import LATEST, archive, open_repository, results
 from .errors import AliasNotFound, VersionedError
 from .models import Alias, Artifact
 from .request import Request
@@ -33,8 +33,12 @@ class Result:
     details: dict = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        data = dataclasses.asdict(self)
-        return {k: v for k, v in data.items() if v not in (None, {}) or k == "changed"}
+        """The result document (``result.schema.json``): the action's ``result`` output and
+        the CLI's ``--json`` both print this."""
+        return results.document(self)
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
 
     def headline(self) -> str:
         """One sentence a person reads in the log and the summary."""
@@ -108,7 +112,7 @@ class Result:
             "history": json.dumps(self.details["entries"], sort_keys=True)
             if self.operation == "history"
             else "",
-            "result": json.dumps(self.to_dict(), sort_keys=True),
+            "result": self.to_json(),
         }
 
 
@@ -120,7 +124,7 @@ def _from_artifact(result: Result, artifact: Artifact) -> None:
     result.name = artifact.name
     result.version = artifact.version
     result.s3_uri = artifact.s3uri
-    result.sha256 = artifact.sha256
+    result.sha256 = artifact.sha256 or None  # unknown for an object another tool wrote
     result.size = artifact.size
 
 
@@ -182,9 +186,7 @@ def _run_put(repo, request: Request) -> Result:
     if request.archive is None:
         return _put(repo, request, request.path)
     with archive.temporary(request.path, request.archive_mtime) as tar:
-        result = _put(repo, request, tar)
-    result.details["archive"] = request.archive
-    return result
+        return _put(repo, request, tar)
 
 
 def _put(repo, request: Request, content) -> Result:
@@ -195,11 +197,13 @@ def _put(repo, request: Request, content) -> Result:
         _from_artifact(result, version)
         result.size = latest.size
         result.changed = latest.changed or version.changed
-        result.details = {"latest": latest.to_dict(), "published": version.to_dict()}
+        result.details = {"latest": results.written(latest), "published": results.written(version)}
     else:
         latest = repo.put_artifact(*args)
         _from_artifact(result, latest)
         result.changed = latest.changed
+        result.details = {"latest": results.written(latest), "published": None}
+    result.details["archive"] = request.archive
     _promote_chained(repo, request, result, result.version)
     return result
 
@@ -255,7 +259,7 @@ def _run_rollback(repo, request: Request) -> Result:
         dry_run=request.dry_run,
     )
     result = _alias_result(request, alias)
-    result.details = {"restored_entry": restored.to_dict() if restored else None}
+    result.details = {"restored_entry": results.entry(restored)}
     return result
 
 
@@ -286,11 +290,8 @@ def _run_list(repo, request: Request) -> Result:
     if numbered:
         _from_artifact(result, numbered[0])
     result.details = {
-        "versions": [v.to_dict() for v in versions],
-        "aliases": [
-            {k: v for k, v in a.to_dict().items() if k not in ("changed", "previous")}
-            for a in aliases
-        ],
+        "versions": [results.version(v) for v in versions],
+        "aliases": [results.alias(a) for a in aliases],
     }
     return result
 
@@ -307,7 +308,7 @@ def _run_purge(repo, request: Request) -> Result:
     result.changed = bool(purged.deleted) and not request.dry_run
     result.details = {
         "kept_for_aliases": list(purged.kept_for_aliases),
-        "purge_time": purged.purge_time.isoformat(),
+        "purged_at": purged.purge_time.isoformat(),
     }
     return result
 
@@ -320,7 +321,7 @@ def _run_history(repo, request: Request) -> Result:
         result.version = newest.version if newest else None
     else:  # no recorded change: the alias must exist (AliasNotFound names it otherwise)
         result.version = repo.get_alias(request.name, request.alias).version
-    result.details = {"entries": [entry.to_dict() for entry in entries]}
+    result.details = {"entries": [results.entry(entry) for entry in entries]}
     return result
 
 
@@ -339,14 +340,14 @@ def _run_delete_alias(repo, request: Request) -> Result:
             dry_run=request.dry_run,
         )
     except AliasNotFound:
-        result.details = {"previous": None}
+        result.details = {"previous": None, "entry": None}
         return result
     result.previous_version = entry.previous.version if entry.previous else None
     result.changed = not request.dry_run
-    previous = entry.to_dict()["previous"]
-    result.details = {"previous": previous}
-    if not request.dry_run:
-        result.details["entry"] = entry.to_dict()
+    result.details = {
+        "previous": results.target(entry.previous),
+        "entry": None if request.dry_run else results.entry(entry),
+    }
     return result
 
 

@@ -118,7 +118,7 @@ def _stored(target: Mapping | None, code=inline_code) -> str | None:
     version, secondary = code(str(target.get("version"))), target.get("secondary_version")
     if secondary is None:
         return version
-    share = int(target.get("secondary_version_weight") or 0)
+    share = int(target.get("secondary_weight") or 0)
     return f"{version} ({100 - share}%) + {code(str(secondary))} ({share}%)"
 
 
@@ -283,10 +283,10 @@ def _list(result: Result, links: Links) -> list[str]:
     for version in shown:
         number = str(version.get("version"))
         cells = [
-            _link(table_code(number), links.console(version.get("s3uri"))),
+            _link(table_code(number), links.console(version.get("s3_uri"))),
             markdown_text(human_size(version["size"])) if version.get("size") is not None else "",
             table_code(version["sha256"][:SHA_PREFIX]) if version.get("sha256") else "",
-            _when(version.get("update_at")),
+            _when(version.get("updated_at")),
             ", ".join(_pointing_at(number, aliases)),
         ]
         if provenance:
@@ -299,7 +299,7 @@ def _pointing_at(version: str, aliases: list[Mapping]) -> list[str]:
     """The aliases that send traffic to ``version``, with their share when split."""
     found = []
     for alias in aliases:
-        weight = int(alias.get("secondary_version_weight") or 0)
+        weight = int(alias.get("secondary_weight") or 0)
         split = alias.get("secondary_version") is not None
         if str(alias.get("version")) == version:
             found.append(table_code(alias["alias"]) + (f" ({100 - weight}%)" if split else ""))

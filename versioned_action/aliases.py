@@ -10,7 +10,14 @@ import dataclasses
 from datetime import datetime
 
 from . import layout
-from .errors import AliasNotFound, Conflict, HistoryNotFound, VersionNotFound, aws_call
+from .errors import (
+    AliasNotFound,
+    Conflict,
+    HistoryNotFound,
+    VersionNotFound,
+    aws_call,
+    run_hint,
+)
 from .history import committed, new_id, rollback_target
 from .models import Alias, AliasRecord, AliasTarget, Artifact, HistoryEntry, utc_now
 
@@ -215,8 +222,8 @@ class AliasOperations:
             name,
             alias,
             f": deleted {when}{by}, when it pointed at {entry.previous.describe()}",
-            hint="Promote it again to bring it back "
-            f"(operation: promote, version: {entry.previous.version})",
+            hint="Promote it again to bring it back: "
+            + run_hint("promote", name=name, alias=alias, version=entry.previous.version),
         )
 
     def _current(

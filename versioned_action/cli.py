@@ -263,22 +263,17 @@ def _print(result: Result, as_json: bool) -> None:
             click.echo(_history_line(entry))
 
 
-def _get(details: dict, name: str, former: str):
-    """A field of the result document under its name, or the one it had before schema 1."""
-    return details[name] if name in details else details.get(former)
-
-
 def _list_lines(result: Result) -> list[str]:
     if "artifacts" in result.details:
         return [f"  {name}" for name in result.details["artifacts"]]
     lines = [
-        f"  {v['version']:>7}  {_get(v, 'updated_at', 'update_at')}  {(v['sha256'] or '-')[:12]}"
+        f"  {v['version']:>7}  {v['updated_at']}  {(v['sha256'] or '-')[:12]}"
         for v in result.details["versions"]
     ]
     for alias in result.details["aliases"]:
         target = alias["version"]
         if alias["secondary_version"]:
-            weight = _get(alias, "secondary_weight", "secondary_version_weight")
+            weight = alias["secondary_weight"]
             target += f" + {alias['secondary_version']} ({weight}%)"
         lines.append(f"  alias {alias['alias']} -> {target}")
     return lines
@@ -289,7 +284,7 @@ def _target(target: dict | None, none: str) -> str:
         return none
     if target["secondary_version"] is None:
         return target["version"]
-    weight = _get(target, "secondary_weight", "secondary_version_weight") or 0
+    weight = target["secondary_weight"] or 0
     return f"{target['version']} ({100 - weight}%) + {target['secondary_version']} ({weight}%)"
 
 

@@ -6,7 +6,7 @@ import dataclasses
 import json
 
 from . import LATEST, archive, open_repository, results
-from .errors import AliasNotFound, VersionedError
+from .errors import AliasNotFound, VersionedError, run_hint
 from .models import Alias, Artifact
 from .request import Request
 
@@ -222,7 +222,7 @@ def _newest_published(repo, name: str) -> str:
     if newest is None:
         raise VersionedError(
             f"artifact {name!r} has no published version",
-            hint="Publish one first (operation: publish)",
+            hint="Publish one first: " + run_hint("publish", name=name),
         )
     return newest
 

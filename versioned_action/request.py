@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from . import BACKENDS, DEFAULT_PREFIX, DEFAULT_TABLE, archive, aws, layout
-from .errors import InvalidInput
+from .errors import InvalidInput, input_hint
 
 OPERATIONS = (
     "put",
@@ -291,15 +291,19 @@ def _check_promote(get, fields, context):
     if "alias" not in fields:
         raise InvalidInput("alias", "required for promote: the alias to move")
     if fields.get("version") and fields.get("from_alias"):
-        raise InvalidInput("from-alias", "give either version or from-alias, not both")
+        raise InvalidInput("from-alias", f"cannot be combined with {input_hint('version')}")
     if fields.get("from_alias") == fields["alias"]:
         raise InvalidInput("from-alias", "must name another alias than the one promoted")
     weight = get.get("secondary-weight", "")
     fields["secondary_weight"] = parse_int("secondary-weight", weight, 0, 99) if weight else None
     if fields.get("secondary_version") and fields["secondary_weight"] is None:
-        raise InvalidInput("secondary-weight", "required with secondary-version (0..99)")
+        raise InvalidInput(
+            "secondary-weight", f"required with {input_hint('secondary-version')} (0..99)"
+        )
     if fields["secondary_weight"] is not None and not fields.get("secondary_version"):
-        raise InvalidInput("secondary-weight", "needs a secondary-version to send traffic to")
+        raise InvalidInput(
+            "secondary-weight", f"needs {input_hint('secondary-version')} to send traffic to"
+        )
 
 
 def _check_rollback(get, fields, context):
@@ -309,7 +313,7 @@ def _check_rollback(get, fields, context):
 
 def _check_get(get, fields, context):
     if fields.get("alias") and fields.get("version"):
-        raise InvalidInput("version", "give either alias or version, not both")
+        raise InvalidInput("version", f"cannot be combined with {input_hint('alias')}")
     if get.get("path"):
         path = Path(get["path"])
         if path.is_dir():

@@ -28,7 +28,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from .. import history, layout, transfer
-from ..aws import AwsSettings
+from ..aws import AwsSettings, session_credentials
 from ..errors import KEY_MISSING, ArtifactNotFound, Conflict, VersionNotFound, error_code
 from ..models import AliasRecord, AliasTarget, Artifact, HistoryEntry, utc_now
 from ..publishing import Claim, Tip
@@ -91,11 +91,14 @@ def _models(table: str, aws: AwsSettings):
 
 
 def _timeouts(aws: AwsSettings) -> dict:
-    """The same timeouts and retry budget as the S3 client, in PynamoDB's terms."""
+    """The same timeouts and retry budget as the S3 client, in PynamoDB's terms, and the keys
+    of the caller's session when there is one (PynamoDB builds its own botocore session, so it
+    takes a session's credentials as keys, not the session)."""
     return {
         "connect_timeout_seconds": aws.connect_timeout,
         "read_timeout_seconds": aws.read_timeout,
         "max_retry_attempts": aws.max_attempts - 1,
+        **session_credentials(aws.session),
     }
 
 

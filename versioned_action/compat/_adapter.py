@@ -57,31 +57,11 @@ def core_repository(backend: str, bsm, **settings) -> Repository:
             return held[1]
     with aws.client_session(session):
         repo = open_repository(backend, **settings)
-    if keys:
-        _use_keys(repo, keys)
     with _cache_lock:
         _cache[key] = (session, repo)  # holding the session keeps its id from being reused
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return repo
-
-
-def _use_keys(repo: Repository, keys: dict[str, str]) -> None:
-    """Give the repository's PynamoDB models and connection the session's keys (PynamoDB
-    builds its own botocore session, so it cannot share the caller's)."""
-    from pynamodb.connection import Connection
-    from pynamodb.models import Model
-
-    from ..backends.dynamodb import _timeouts
-
-    for value in list(vars(repo).values()):
-        if isinstance(value, type) and issubclass(value, Model):
-            for attribute, key in keys.items():
-                setattr(value.Meta, attribute, key)
-            value._connection = None  # built again from Meta on first use
-    repo._connection = Connection(
-        region=repo.aws.region, host=repo.aws.dynamodb_endpoint, **_timeouts(repo.aws), **keys
-    )
 
 
 def translated(method):

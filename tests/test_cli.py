@@ -93,6 +93,11 @@ def test_bad_options_name_the_option(cli):
     result = cli("get", "app", code=3)
     assert "not found" in result.output
     assert result.output.endswith("Put it first (versioned-action put app PATH)\n")
+    (Path.cwd() / "a.bin").write_bytes(b"a")
+    cli("put", "app", "a.bin")
+    unpublished = cli("promote", "app", "prod", code=3)  # nothing to promote: not found
+    assert "has no published version" in unpublished.output
+    assert "versioned-action publish app" in unpublished.output
 
 
 def test_console_script_runs_as_a_process(moto_endpoint, backend, unique, tmp_path):

@@ -6,7 +6,7 @@ import dataclasses
 import json
 
 from . import LATEST, archive, open_repository, results
-from .errors import AliasNotFound, VersionedError, run_hint
+from .errors import AliasNotFound, NotFound, run_hint
 from .models import Alias, Artifact
 from .request import Request
 
@@ -220,7 +220,7 @@ def _run_publish(repo, request: Request) -> Result:
 def _newest_published(repo, name: str) -> str:
     newest = repo.get_newest_version_number(name)
     if newest is None:
-        raise VersionedError(
+        raise NotFound(
             f"artifact {name!r} has no published version",
             hint="Publish one first: " + run_hint("publish", name=name),
         )

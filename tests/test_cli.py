@@ -14,8 +14,8 @@ import pytest
 from botocore.exceptions import NoRegionError
 from click.testing import CliRunner
 
+from versioned_action import aws_failures, errors
 from versioned_action import cli as cli_module
-from versioned_action import errors
 from versioned_action.cli import EXIT_CODES, GLOBALS, CliSyntax, main
 from versioned_action.github.action import INPUT_NAMES, describe
 from versioned_action.request import Settings, parse
@@ -298,7 +298,7 @@ def _every_error() -> list[errors.VersionedError]:
         errors.HistoryNotFound("app", "prod"),
         errors.Conflict("alias 'prod' of 'app' points at 1, not 7"),
         errors.IntegrityError("sha256 mismatch"),
-        errors.translate(NoRegionError()),
+        aws_failures.translate(NoRegionError()),
         errors.InvalidInput("version", "'x' is not a version", hint=errors.input_hint("alias")),
     ]
 
@@ -350,7 +350,7 @@ def test_no_message_names_an_input_twice():
         for text in (str(error), describe(error)):
             named = [n for n in re.findall(r"\b([a-z][a-z-]*)(?=:)", text) if n in INPUT_NAMES]
             assert len(named) == len(set(named)), text
-    invalid = errors.translate(NoRegionError())
+    invalid = aws_failures.translate(NoRegionError())
     assert describe(invalid) == "input aws-region: no region configured; set it, or AWS_REGION"
 
 

@@ -14,7 +14,7 @@ from botocore.exceptions import (
 )
 from pynamodb.exceptions import GetError, PutError, QueryError, TableError, TransactWriteError
 
-from versioned_action import errors
+from versioned_action import aws_failures, errors
 
 
 def client_error(code: str, operation: str = "PutObject") -> ClientError:
@@ -46,7 +46,7 @@ def pynamodb_error(code: str) -> GetError:
     ],
 )
 def test_translation_by_code(err, kind, named):
-    translated = errors.translate(err, bucket="bkt", table="tbl")
+    translated = aws_failures.translate(err, bucket="bkt", table="tbl")
     assert type(translated) is kind
     assert named in str(translated)
     assert isinstance(translated, errors.VersionedError)
@@ -56,8 +56,8 @@ def test_messages_are_never_parsed():
     """The same code with any message text maps the same way."""
     err = ClientError({"Error": {"Code": "NoSuchBucket", "Message": "Not Found"}}, "GetObject")
     other = ClientError({"Error": {"Code": "NoSuchKey", "Message": "NoSuchBucket"}}, "GetObject")
-    assert isinstance(errors.translate(err, bucket="b"), errors.BucketNotFound)
-    assert not isinstance(errors.translate(other, bucket="b"), errors.BucketNotFound)
+    assert isinstance(aws_failures.translate(err, bucket="b"), errors.BucketNotFound)
+    assert not isinstance(aws_failures.translate(other, bucket="b"), errors.BucketNotFound)
 
 
 def test_every_error_tells_what_to_do():
@@ -107,14 +107,14 @@ ENDPOINT = "http://127.0.0.1:9/bkt/pre/app?x-id=GetObject"
     ],
 )
 def test_an_unreachable_endpoint_is_named(err):
-    translated = errors.translate(err, bucket="bkt", table="tbl")
+    translated = aws_failures.translate(err, bucket="bkt", table="tbl")
     assert type(translated) is errors.EndpointUnreachable
     assert str(translated).startswith("http://127.0.0.1:9 ")
     assert "endpoint-url" in str(translated) and "VERSIONED_READ_TIMEOUT" in str(translated)
 
 
 def s3_denied(operation: str, **params) -> ClientError:
-    response = {"Error": {"Code": "AccessDenied"}, errors.REQUEST_PARAMS: params}
+    response = {"Error": {"Code": "AccessDenied"}, aws_failures.REQUEST_PARAMS: params}
     return ClientError(response, operation)
 
 
@@ -148,7 +148,7 @@ def s3_denied(operation: str, **params) -> ClientError:
     ],
 )
 def test_s3_access_denied_names_the_iam_action(operation, params, wanted):
-    translated = errors.translate(s3_denied(operation, Bucket="bkt", **params), bucket="bkt")
+    translated = aws_failures.translate(s3_denied(operation, Bucket="bkt", **params), bucket="bkt")
     assert type(translated) is errors.AccessDenied
     assert wanted in str(translated) and str(translated).startswith("access denied: ")
     assert '{"Effect": "Allow", "Action": ["s3:' in translated.hint
@@ -184,7 +184,7 @@ def test_s3_access_denied_names_the_iam_action(operation, params, wanted):
     ],
 )
 def test_dynamodb_access_denied_names_the_iam_action(err, region, wanted):
-    translated = errors.translate(err, bucket="bkt", table="tbl", region=region)
+    translated = aws_failures.translate(err, bucket="bkt", table="tbl", region=region)
     assert type(translated) is errors.AccessDenied
     assert wanted in str(translated)
     assert "dynamodb:TransactWriteItems" not in str(translated)
@@ -204,14 +204,14 @@ def test_dynamodb_access_denied_names_the_iam_action(err, region, wanted):
     ],
 )
 def test_credential_problems_point_at_configure_aws_credentials(err):
-    translated = errors.translate(err, bucket="bkt", table="tbl")
+    translated = aws_failures.translate(err, bucket="bkt", table="tbl")
     assert type(translated) is errors.AccessDenied
     assert "aws-actions/configure-aws-credentials" in str(translated)
     assert "IAM" not in translated.hint and not translated.needs
 
 
 def test_access_denied_without_a_known_operation_keeps_the_old_form():
-    translated = errors.translate(client_error("AccessDenied", "SomethingNew"), bucket="bkt")
+    translated = aws_failures.translate(client_error("AccessDenied", "SomethingNew"), bucket="bkt")
     assert str(translated).startswith("access denied to S3 bucket 'bkt' (AccessDenied)")
 
 

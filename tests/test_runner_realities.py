@@ -22,7 +22,8 @@ from local_runner import Runner
 from versioned_action import AccessDenied, IntegrityError, open_repository
 from versioned_action import download as downloads
 from versioned_action.aws import AwsSettings
-from versioned_action.errors import Conflict, EndpointUnreachable, InvalidEnvironment, translate
+from versioned_action.aws_failures import translate
+from versioned_action.errors import Conflict, EndpointUnreachable, InvalidEnvironment
 from versioned_action.layout import META_SHA256
 
 DENIED_XML = (

@@ -10,16 +10,11 @@ import dataclasses
 from datetime import datetime
 
 from . import layout
-from .errors import (
-    AliasNotFound,
-    Conflict,
-    HistoryNotFound,
-    VersionNotFound,
-    aws_call,
-    run_hint,
-)
+from .aws_failures import aws_call
+from .errors import AliasNotFound, Conflict, HistoryNotFound, VersionNotFound, run_hint
 from .history import committed, new_id, rollback_target
 from .models import Alias, AliasRecord, AliasTarget, Artifact, HistoryEntry, utc_now
+from .storage import Storage
 
 ALIAS_ATTEMPTS = 8
 HISTORY_SLACK = 5  # entries read beyond the limit, for those of changes that never happened
@@ -32,8 +27,8 @@ def optional_version(value: str | int | None, field: str) -> str | None:
     return None if value is None else layout.normalize_version(value, field)
 
 
-class AliasOperations:
-    """Mixed into :class:`~versioned_action.repository.Repository`."""
+class AliasOperations(Storage):
+    """Part of :class:`~versioned_action.repository.Repository`, over a :class:`Storage`."""
 
     def _alias(
         self,

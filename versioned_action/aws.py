@@ -18,7 +18,8 @@ import os
 import re
 import urllib.parse
 
-from .errors import REQUEST_PARAMS, InvalidEnvironment, InvalidInput
+from .aws_failures import REQUEST_PARAMS
+from .errors import InvalidEnvironment, InvalidInput
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 15.0

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 
 from botocore.exceptions import ClientError
 
+from .aws_failures import KEY_MISSING, PRECONDITION_FAILED, error_code
 from .content import MiB
-from .errors import KEY_MISSING, PRECONDITION_FAILED, error_code
 from .transfer import (
     KeyExists,
     ObjectInfo,

@@ -24,8 +24,9 @@ from botocore.exceptions import (
     ResponseStreamingError,
 )
 
+from .aws_failures import KEY_MISSING, PRECONDITION_FAILED, error_code
 from .content import CHUNK
-from .errors import KEY_MISSING, PRECONDITION_FAILED, Conflict, IntegrityError, error_code
+from .errors import Conflict, IntegrityError
 from .layout import s3_uri
 from .progress import Progress
 from .transfer import ObjectInfo, object_info

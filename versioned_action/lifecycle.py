@@ -11,14 +11,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from . import layout
-from .errors import Conflict, InvalidInput, VersionedError, aws_call
+from .aws_failures import aws_call
+from .errors import Conflict, InvalidInput, VersionedError
 from .models import Artifact, PurgeResult, utc_now
+from .storage import Storage
 
 DELETE_BATCH = 1000  # keys per DeleteObjects, S3's limit
 
 
-class LifecycleOperations:
-    """Mixed into :class:`~versioned_action.repository.Repository`."""
+class LifecycleOperations(Storage):
+    """Part of :class:`~versioned_action.repository.Repository`, over a :class:`Storage`."""
 
     def _numbered(self, name: str) -> list[Artifact]:
         """Live numbered versions, newest first, as cheaply as the backend lists them; the

@@ -34,7 +34,7 @@ from .models import Artifact, utc_now
 from .transfer import KeyExists, ObjectInfo, SourceChanged
 
 if TYPE_CHECKING:
-    from .repository import Repository
+    from .storage import Storage
 
 PUBLISH_ATTEMPTS = 30  # conflicts with other publishers before giving up
 WAIT_LIMIT = 600.0  # seconds a publish may spend waiting on other runs' claims in all
@@ -81,7 +81,7 @@ class Publication:
 
     def __init__(
         self,
-        repo: Repository,
+        repo: Storage,
         name: str,
         *,
         expected_sha256: str | None = None,

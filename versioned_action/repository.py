@@ -7,180 +7,29 @@ publishing, compare-and-swap alias updates with history, rollback and purge.
 
 from __future__ import annotations
 
-import abc
 import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from . import layout, publishing, transfer
 from .aliases import AliasOperations
-from .aws import AwsSettings
+from .aws_failures import BUCKET_MISSING, aws_call, error_code
 from .content import LocalContent
 from .download import download
-from .errors import (
-    BUCKET_MISSING,
-    KEY_MISSING,
-    BucketNotFound,
-    InvalidInput,
-    VersionedError,
-    VersionNotFound,
-    aws_call,
-    error_code,
-)
+from .errors import BucketNotFound, InvalidInput, VersionNotFound
 from .lifecycle import LifecycleOperations
-from .models import AliasRecord, AliasTarget, Artifact, HistoryEntry
-from .publishing import Claim, Tip
-from .transfer import ObjectInfo, TransferConfig
+from .models import Artifact
+from .transfer import ObjectInfo
 
 LATEST = layout.LATEST
 Content = bytes | str | Path | LocalContent
 
 
-class Repository(AliasOperations, LifecycleOperations, abc.ABC):
+class Repository(AliasOperations, LifecycleOperations):
     """Artifacts, versions and aliases in one bucket (and for ``s3-dynamodb``, one table)."""
-
-    backend: ClassVar[str]
-    aws_errors: tuple[type[BaseException], ...] = (ClientError, BotoCoreError)
-
-    def __init__(
-        self,
-        s3_bucket: str,
-        s3_prefix: str = "versioned-artifacts",
-        suffix: str = "",
-        *,
-        aws_region: str | None = None,
-        endpoint_url: str | None = None,
-        transfer_config: TransferConfig | None = None,
-    ):
-        self.s3_bucket = layout.validate_bucket(s3_bucket)
-        self.s3_prefix = layout.validate_prefix(s3_prefix)
-        self.suffix = layout.validate_suffix(suffix)
-        self.aws = AwsSettings.resolve(aws_region, endpoint_url)
-        self.transfer = transfer_config or TransferConfig()
-        self.s3 = self.aws.s3_client(max_pool=max(16, self.transfer.max_workers * 2))
-        self.claim_lease = publishing.claim_lease()
-
-    def error_context(self) -> dict:
-        return {"bucket": self.s3_bucket, "region": self.aws.region, "prefix": self.s3_prefix}
-
-    # ----- what a backend provides ---------------------------------------------------------
-
-    @abc.abstractmethod
-    def object_key(self, name: str, version: str) -> str:
-        """S3 key of a version's content."""
-
-    @abc.abstractmethod
-    def _get(self, name: str, version: str) -> Artifact:
-        """The stored version, or VersionNotFound / ArtifactNotFound."""
-
-    @abc.abstractmethod
-    def _latest(self, name: str) -> Artifact | None:
-        """LATEST as the backend records it (for deduplicating a put), or None."""
-
-    @abc.abstractmethod
-    def _list_versions(self, name: str) -> list[Artifact]:
-        """Live versions, LATEST first, then newest number first."""
-
-    @abc.abstractmethod
-    def _newest(self, name: str, like: ObjectInfo | None = None) -> Tip:
-        """The newest live published version, the highest number taken, any claim on it.
-        ``like``: an object we hold, whose sha256 may spare reading the newest's; ``newest``
-        may then be None when the listing alone shows it holds other bytes."""
-
-    def _record_latest(self, name: str, info: ObjectInfo) -> None:
-        """Record a new LATEST next to its content (nothing to do where S3 is the record)."""
-
-    def _reserve(self, name: str, number: int, sha256: str, owner: str) -> bool:
-        """Claim a version number before its content is written; False if another run has it.
-        (Where S3 alone keeps the records, the version's conditional create is the claim.)"""
-        return True
-
-    def _take_over(self, name: str, claim: Claim, sha256: str, owner: str) -> bool:
-        """Take a claim whose lease is over; False if another run changed it first."""
-        return True
-
-    def _commit(self, name: str, number: int, info: ObjectInfo) -> None:
-        """Reveal a claimed version as the object at its key holds it (idempotent)."""
-
-    def _release(self, name: str, number: int, owner: str) -> None:
-        """Give back our claim of a number whose content we failed to write."""
-
-    def _abandon(self, name: str, number: int) -> None:
-        """Keep a claimed number as a permanent gap: its key holds an object not ours."""
-
-    @abc.abstractmethod
-    def _delete_version(self, name: str, version: str) -> None: ...
-
-    @abc.abstractmethod
-    def _read_alias(self, name: str, alias: str) -> AliasRecord | None:
-        """The stored alias (target, write token, the change that set it), or None."""
-
-    @abc.abstractmethod
-    def _write_alias(
-        self, name: str, alias: str, target: AliasTarget | None, token, entry: HistoryEntry
-    ) -> datetime:
-        """Set (or with ``target=None`` delete) the alias if it still matches ``token``, naming
-        ``entry``, and record ``entry`` so that no move ever lacks it; raise Conflict when the
-        condition fails. Returns the update time."""
-
-    @abc.abstractmethod
-    def _list_alias_records(self, name: str) -> list[tuple[str, AliasTarget, datetime]]: ...
-
-    @abc.abstractmethod
-    def _history(self, name: str, alias: str, limit: int) -> list[HistoryEntry]:
-        """Recorded changes of an alias, newest first."""
-
-    @abc.abstractmethod
-    def _purge_records(self, name: str | None) -> None:
-        """Remove the backend's records of one artifact (or all, with None)."""
-
-    def _bootstrap_records(self) -> None:
-        """Create the backend's own resources (the table) if missing."""
-
-    # ----- helpers ------------------------------------------------------------------------
-
-    def s3uri(self, name: str, version: str) -> str:
-        return layout.s3_uri(self.s3_bucket, self.object_key(name, version))
-
-    def artifact_prefix(self, name: str) -> str:
-        return layout.join_key(self.s3_prefix, name) + "/"
-
-    def _artifact(self, name: str, version: str, info: ObjectInfo, changed: bool) -> Artifact:
-        return Artifact(
-            name=name,
-            version=version,
-            update_at=info.last_modified,
-            s3uri=self.s3uri(name, version),
-            sha256=info.sha256 or "",
-            size=info.size,
-            changed=changed,
-            metadata=info.user_metadata,
-        )
-
-    def _not_found(self, err: ClientError, missing: VersionedError) -> VersionedError:
-        """A 404 means a missing key or a missing bucket; tell which."""
-        if error_code(err) == "NoSuchBucket":
-            return BucketNotFound(self.s3_bucket)
-        if error_code(err) in KEY_MISSING:
-            try:
-                self.s3.head_bucket(Bucket=self.s3_bucket)
-            except ClientError as bucket_err:
-                if error_code(bucket_err) in BUCKET_MISSING:
-                    return BucketNotFound(self.s3_bucket)
-                raise
-            return missing
-        raise err
-
-    def _head(self, key: str, missing: VersionedError) -> ObjectInfo:
-        try:
-            return transfer.head(self.s3, self.s3_bucket, key)
-        except ClientError as err:
-            raise self._not_found(err, missing) from err
 
     @contextmanager
     def _content(self, content: Content) -> Iterator[LocalContent]:
@@ -298,9 +147,6 @@ class Repository(AliasOperations, LifecycleOperations, abc.ABC):
         return publishing.Publication(
             self, name, expected_sha256=expected_sha256, source=source, fallback=fallback
         ).run()
-
-    def where(self) -> str:
-        return f"s3://{self.s3_bucket}/{self.s3_prefix}"
 
     @aws_call
     def get_artifact_version(self, name: str, version: str | int | None = None) -> Artifact:

@@ -20,8 +20,9 @@ from email.utils import parsedate_to_datetime
 
 from botocore.exceptions import ClientError
 
+from .aws_failures import KEY_MISSING, PRECONDITION_FAILED, error_code
 from .content import LocalContent, MiB, PartBody, crc32_header
-from .errors import KEY_MISSING, PRECONDITION_FAILED, Conflict, error_code
+from .errors import Conflict
 from .layout import META_SHA256, META_TOKEN, s3_uri
 from .progress import Progress
 

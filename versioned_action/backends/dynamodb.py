@@ -29,7 +29,8 @@ from pynamodb.transactions import TransactWrite
 
 from .. import history, layout, transfer
 from ..aws import AwsSettings, session_credentials
-from ..errors import KEY_MISSING, ArtifactNotFound, Conflict, VersionNotFound, error_code
+from ..aws_failures import KEY_MISSING, error_code
+from ..errors import ArtifactNotFound, Conflict, VersionNotFound
 from ..models import AliasRecord, AliasTarget, Artifact, HistoryEntry, utc_now
 from ..publishing import Claim, Tip
 from ..repository import LATEST, Repository

@@ -13,15 +13,8 @@ from datetime import datetime
 from botocore.exceptions import ClientError
 
 from .. import history, layout, transfer
-from ..errors import (
-    KEY_MISSING,
-    PRECONDITION_FAILED,
-    ArtifactNotFound,
-    Conflict,
-    InvalidInput,
-    VersionNotFound,
-    error_code,
-)
+from ..aws_failures import KEY_MISSING, PRECONDITION_FAILED, error_code
+from ..errors import ArtifactNotFound, Conflict, InvalidInput, VersionNotFound
 from ..models import AliasRecord, AliasTarget, Artifact, HistoryEntry
 from ..publishing import Tip
 from ..repository import LATEST, Repository

@@ -16,13 +16,8 @@ from typing import ClassVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import DEFAULT_TABLE, aws, models, open_repository
-from ..errors import (
-    AliasNotFound,
-    ArtifactNotFound,
-    VersionedError,
-    VersionNotFound,
-    translate,
-)
+from ..aws_failures import translate
+from ..errors import AliasNotFound, ArtifactNotFound, VersionedError, VersionNotFound
 from ..repository import Repository
 from . import exc
 

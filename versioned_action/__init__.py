@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     AccessDenied,
     AliasNotFound,
@@ -26,6 +28,9 @@ from .errors import (
 from .layout import LATEST
 from .models import Alias, AliasTarget, Artifact, HistoryEntry, PurgeResult
 
+if TYPE_CHECKING:
+    from .repository import Repository
+
 __version__ = "0.1.0"
 BACKENDS = ("s3", "s3-dynamodb")
 DEFAULT_PREFIX = "versioned-artifacts"
@@ -41,8 +46,8 @@ def open_repository(
     table: str = DEFAULT_TABLE,
     region: str | None = None,
     endpoint_url: str | None = None,
-    **options,
-):
+    **options: Any,
+) -> Repository:
     """Build the repository for ``backend`` (imports only what that backend needs)."""
     common = dict(
         s3_bucket=bucket,
@@ -82,9 +87,19 @@ __all__ = [
     "InvalidInput",
     "NotFound",
     "PurgeResult",
+    "Repository",
     "ResourceMissing",
     "TableNotFound",
     "VersionNotFound",
     "VersionedError",
     "open_repository",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Repository on first use: importing the package stays free of botocore.
+    if name == "Repository":
+        from .repository import Repository
+
+        return Repository
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

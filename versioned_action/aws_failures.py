@@ -252,7 +252,7 @@ class _Translating(Protocol):
 
     aws_errors: tuple[type[BaseException], ...]
 
-    def error_context(self) -> dict[str, Any]: ...
+    def _error_context(self) -> dict[str, Any]: ...
 
 
 _Self = TypeVar("_Self", bound=_Translating)
@@ -272,6 +272,6 @@ def aws_call(
         except VersionedError:
             raise
         except self.aws_errors as err:
-            raise translate(err, **self.error_context()) from err
+            raise translate(err, **self._error_context()) from err
 
     return wrapper

@@ -97,7 +97,7 @@ class LifecycleOperations(Storage):
     def purge_artifact(self, name: str) -> None:
         """Permanently remove every version, alias and history entry of one artifact."""
         layout.validate_name(name)
-        self._delete_objects(self.artifact_prefix(name))
+        self._delete_objects(self._artifact_prefix(name))
         self._purge_records(name)
 
     @aws_call

@@ -157,7 +157,7 @@ class Publication:
             if self.source is None:
                 self.source = self.repo._head(
                     self.repo.object_key(self.name, layout.LATEST),
-                    ArtifactNotFound(self.name, self.repo.where()),
+                    ArtifactNotFound(self.name, self.repo._where()),
                 )
             if self.expected_sha256 and self.source.sha256 != self.expected_sha256:
                 if self.fallback is None:

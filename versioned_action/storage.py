@@ -46,7 +46,7 @@ class Storage(abc.ABC):
         self.s3 = self.aws.s3_client(max_pool=max(16, self.transfer.max_workers * 2))
         self.claim_lease = publishing.claim_lease()
 
-    def error_context(self) -> dict:
+    def _error_context(self) -> dict:
         return {"bucket": self.s3_bucket, "region": self.aws.region, "prefix": self.s3_prefix}
 
     # ----- what a backend provides ---------------------------------------------------------
@@ -125,13 +125,13 @@ class Storage(abc.ABC):
 
     # ----- helpers ------------------------------------------------------------------------
 
-    def where(self) -> str:
+    def _where(self) -> str:
         return f"s3://{self.s3_bucket}/{self.s3_prefix}"
 
     def s3uri(self, name: str, version: str) -> str:
         return layout.s3_uri(self.s3_bucket, self.object_key(name, version))
 
-    def artifact_prefix(self, name: str) -> str:
+    def _artifact_prefix(self, name: str) -> str:
         return layout.join_key(self.s3_prefix, name) + "/"
 
     def _artifact(self, name: str, version: str, info: ObjectInfo, changed: bool) -> Artifact:

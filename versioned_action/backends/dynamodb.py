@@ -121,10 +121,10 @@ class S3DynamoDBRepository(Repository):
             region=self.aws.region, host=self.aws.dynamodb_endpoint, **_timeouts(self.aws)
         )
 
-    def error_context(self) -> dict:
-        return {**super().error_context(), "table": self.dynamodb_table_name}
+    def _error_context(self) -> dict:
+        return {**super()._error_context(), "table": self.dynamodb_table_name}
 
-    def where(self) -> str:
+    def _where(self) -> str:
         return f"table {self.dynamodb_table_name!r}"
 
     def object_key(self, name: str, version: str) -> str:
@@ -163,7 +163,7 @@ class S3DynamoDBRepository(Repository):
         if version == LATEST:
             latest = self._latest(name)
             if latest is None:
-                raise ArtifactNotFound(name, self.where())
+                raise ArtifactNotFound(name, self._where())
             return latest
         item = self._item(name, version)
         if item is None:

@@ -44,7 +44,7 @@ class S3Repository(Repository):
 
     def _missing(self, name: str, version: str):
         return (
-            ArtifactNotFound(name, self.where())
+            ArtifactNotFound(name, self._where())
             if version == LATEST
             else VersionNotFound(name, version)
         )

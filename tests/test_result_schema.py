@@ -80,7 +80,7 @@ def comparable(document: dict, bucket: str) -> dict:
 
 
 @pytest.fixture
-def _where(moto_endpoint, unique, tmp_path, monkeypatch):
+def where(moto_endpoint, unique, tmp_path, monkeypatch):
     """A fresh bucket (and table) and its settings as action inputs; the working directory is
     empty. Made once here, so that no step spends its time on creating them."""
     monkeypatch.chdir(tmp_path)

@@ -157,7 +157,8 @@ def _needs(
     if operation in _DYNAMODB:
         arn = f"arn:{_partition(region)}:dynamodb:{region or '*'}:*:table/{table or '*'}"
         return [(_DYNAMODB[operation], arn, arn)]
-    params = err.response.get(REQUEST_PARAMS) or {}
+    stored = err.response.get(REQUEST_PARAMS)  # not a key botocore declares: an object
+    params: dict[str, Any] = stored if isinstance(stored, dict) else {}
     region = params.get("Region") or region
     base = f"arn:{_partition(region)}:s3:::{params.get('Bucket') or bucket}"
     if operation in _S3_BUCKET:
@@ -166,7 +167,9 @@ def _needs(
         return []
     key = params.get("Key") or "*"
     grant = f"{base}/{prefix}/*" if prefix and key.startswith(prefix + "/") else f"{base}/{key}"
-    needs = [((_S3_OBJECT[operation],), f"{base}/{key}", grant)]
+    needs: list[tuple[tuple[str, ...], str, str]] = [
+        ((_S3_OBJECT[operation],), f"{base}/{key}", grant)
+    ]
     if operation in ("CopyObject", "UploadPartCopy") and params.get("CopySource"):
         source = f"arn:{_partition(region)}:s3:::{_copy_source(params['CopySource'])}"
         needs.append((("s3:GetObject",), source, source))
@@ -202,7 +205,7 @@ def _unreachable(err: BaseException, what: str) -> EndpointUnreachable:
 
 
 def translate(
-    err: Exception,
+    err: BaseException,
     *,
     bucket: str | None = None,
     table: str | None = None,

@@ -7,144 +7,40 @@ has the whole picture: precedence, exit statuses, completion.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import click
 from click.core import ParameterSource
 
-from . import BACKENDS, DEFAULT_PREFIX, DEFAULT_TABLE, __version__, progress
-from .errors import (
-    AccessDenied,
-    Conflict,
-    InvalidInput,
-    NotFound,
-    Syntax,
-    VersionedError,
-)
+from . import __version__, progress
+from .cli_options import BY_PARAM, EXIT_CODES, GLOBALS, State, exit_code, flag, option, state_of
+from .cli_options import envvar as _envvar  # the name tests/test_cli.py knows it by
+from .errors import InvalidInput, Syntax, VersionedError
 from .operations import Result, run
 from .request import parse
 
 PROG = "versioned-action"
-# Exit statuses: (status, the errors that end in it, what it means). 2 is click's own.
-EXIT_CODES: tuple[tuple[int, tuple[type[Exception], ...], str], ...] = (
-    (0, (), "success"),
-    (1, (VersionedError,), "any other failure (endpoint unreachable, no bucket or table, ...)"),
-    (2, (InvalidInput,), "usage: a bad option, argument or VERSIONED_* value; nothing was sent"),
-    (3, (NotFound,), "not found: the artifact, version, alias or alias history"),
-    (4, (Conflict,), "conflict: the alias changed meanwhile (--expected-version), version in use"),
-    (5, (AccessDenied,), "access denied: AWS refused the credentials or the request"),
-)
-
-
-def exit_code(err: VersionedError) -> int:
-    """The exit status of a failure: 2 to 5 by its class, else 1."""
-    for code, kinds, _ in EXIT_CODES[2:]:
-        if isinstance(err, kinds):
-            return code
-    return 1
-
-
-def _envvar(name: str) -> str:
-    return "VERSIONED_" + name.upper().replace("-", "_")
-
-
-@dataclasses.dataclass(frozen=True)
-class _Global:
-    """An option of the group that every subcommand accepts too."""
-
-    name: str  # the action's input, or "json"
-    help: str
-    default: str | None = None
-    flag: bool = False
-    aliases: tuple[str, ...] = ()
-    type: click.ParamType | None = None
-
-    def option(self, *, on_command: bool) -> click.Option:
-        kwargs: dict = (
-            {"is_flag": True, "default": False} if self.flag else {"default": self.default}
-        )
-        if self.type is not None:
-            kwargs["type"] = self.type
-        if on_command:  # recorded into the group's state by _override, not passed to callbacks
-            kwargs.update(expose_value=False, callback=_override)
-        return click.Option(
-            [f"--{self.name}", *self.aliases, self.name.replace("-", "_")],
-            envvar=_envvar(self.name),
-            show_envvar=True,
-            help=self.help,
-            **kwargs,
-        )
-
-
-GLOBALS = (
-    _Global("backend", "s3 or s3-dynamodb.", "s3", type=click.Choice(BACKENDS)),
-    _Global("bucket", "S3 bucket that holds the artifacts."),
-    _Global("prefix", "Key prefix inside the bucket.", DEFAULT_PREFIX),
-    _Global("table", "DynamoDB table (s3-dynamodb).", DEFAULT_TABLE),
-    _Global(
-        "aws-region",
-        "AWS region (default: AWS_REGION, then AWS_DEFAULT_REGION).",
-        aliases=("--region",),
-    ),
-    _Global("endpoint-url", "S3-compatible / local endpoint for S3 and DynamoDB."),
-    _Global("suffix", "Extension of stored objects, e.g. .zip.", ""),
-    _Global("create-resources", "Create the bucket / table when missing.", flag=True),
-    _Global("json", "Print the result as JSON.", flag=True),
-)
-_BY_PARAM = {g.name.replace("-", "_"): g for g in GLOBALS}
-
-
-@dataclasses.dataclass
-class _State:
-    """The global options in force: the group's, overridden by those after the subcommand."""
-
-    settings: dict[str, str] = dataclasses.field(default_factory=dict)  # input -> raw string
-    from_env: dict[str, str] = dataclasses.field(default_factory=dict)  # input -> variable
-    as_json: bool = False
-
-    def take(self, ctx: click.Context, param: click.Parameter, value) -> None:
-        spec = _BY_PARAM[param.name]
-        source = ctx.get_parameter_source(param.name)
-        if spec.name == "json":
-            self.as_json = bool(value)
-            return
-        self.settings.pop(spec.name, None)
-        self.from_env.pop(spec.name, None)
-        if value in (None, False):
-            return
-        self.settings[spec.name] = "true" if value is True else str(value)
-        if source is ParameterSource.ENVIRONMENT:
-            self.from_env[spec.name] = _envvar(spec.name)
-
-
-def _override(ctx: click.Context, param: click.Parameter, value) -> None:
-    """A global option after the subcommand wins over the same one before it (as a repeated
-    option does); from the environment or its default it changes nothing."""
-    state = ctx.find_object(_State)
-    if state is None or ctx.resilient_parsing:  # shell completion parses, never runs the group
-        return
-    if ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE:
-        state.take(ctx, param, value)
 
 
 class _Command(click.Command):
     """A subcommand: its own options, then the global ones under their own heading."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params.extend(g.option(on_command=True) for g in GLOBALS)
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        own, shared = [], []
+        own: list[tuple[str, str]] = []
+        shared: list[tuple[str, str]] = []
         for param in self.get_params(ctx):
             record = param.get_help_record(ctx)
             if record is not None and isinstance(param, click.Option):
-                (shared if param.name in _BY_PARAM else own).append(record)
+                (shared if param.name in BY_PARAM else own).append(record)
         with formatter.section("Options"):
             formatter.write_dl(own)
         with formatter.section(f"Global options (also before the command; see {PROG} -h)"):
@@ -155,9 +51,9 @@ class CliSyntax(Syntax):
     """Inputs as this CLI spells them: ``--version 3``, ``NAME``, ``versioned-action promote``;
     a value the environment gave is named by its variable."""
 
-    def __init__(self, command: click.Command, from_env: Mapping[str, str] = ()):
+    def __init__(self, command: click.Command, from_env: Mapping[str, str] | None = None):
         self.command = command
-        self.from_env = dict(from_env)
+        self.from_env = dict(from_env or {})
 
     def field(self, name: str) -> str | None:
         if name in self.from_env:
@@ -207,24 +103,9 @@ def _word(command: click.Command, name: str, value: str | None) -> str:
     return f"--{name}" if value is None else f"--{name} {shlex.quote(value)}"
 
 
-def _option(name: str, help: str, **kwargs):
-    return click.option(
-        f"--{name}",
-        name.replace("-", "_"),
-        envvar=_envvar(name),
-        show_envvar=True,
-        help=help,
-        **kwargs,
-    )
-
-
-def _flag(name: str, help: str):
-    return _option(name, help, is_flag=True, default=False)
-
-
-def _execute(ctx: click.Context, operation: str, **values) -> None:
+def _execute(ctx: click.Context, operation: str, **values: Any) -> None:
     """Parse, run and print one operation; a failure exits with its EXIT_CODES status."""
-    state = ctx.find_object(_State)
+    state = state_of(ctx)
     raw = {"operation": operation, **state.settings}
     from_env = dict(state.from_env)
     for key, value in values.items():
@@ -279,16 +160,16 @@ def _list_lines(result: Result) -> list[str]:
     return lines
 
 
-def _target(target: dict | None, none: str) -> str:
+def _target(target: dict[str, Any] | None, none: str) -> str:
     if target is None:
         return none
     if target["secondary_version"] is None:
-        return target["version"]
+        return str(target["version"])
     weight = target["secondary_weight"] or 0
     return f"{target['version']} ({100 - weight}%) + {target['secondary_version']} ({weight}%)"
 
 
-def _history_line(entry: dict) -> str:
+def _history_line(entry: dict[str, Any]) -> str:
     line = (
         f"  {entry['changed_at']}  {_target(entry['previous'], '(none)')} -> "
         f"{_target(entry['new'], '(deleted)')}"
@@ -335,12 +216,12 @@ def _epilog() -> str:
 )
 @click.version_option(__version__, prog_name=PROG)
 @click.pass_context
-def main(ctx, **values):
+def main(ctx: click.Context, /, **values: Any) -> None:
     """Versioned, immutable binary artifacts in S3 (optionally with DynamoDB)."""
-    state = _State()
+    state = State()
     for param in ctx.command.params:
-        if param.name in _BY_PARAM:
-            state.take(ctx, param, values[param.name])
+        if param.name in BY_PARAM:
+            state.take(ctx, param.name, values[param.name])
     ctx.obj = state
 
 
@@ -350,18 +231,18 @@ main.command_class = _Command
 @main.command(epilog=_example("put app dist/app.zip --publish --alias staging"))
 @click.argument("name")
 @click.argument("path", type=click.Path(exists=False))
-@_option("content-type", "MIME type (default: guessed from the file name).")
-@_option("metadata", "Extra metadata: KEY=VALUE lines or a JSON object.")
-@_option("tags", "S3 object tags: KEY=VALUE lines or a JSON object.")
+@option("content-type", "MIME type (default: guessed from the file name).")
+@option("metadata", "Extra metadata: KEY=VALUE lines or a JSON object.")
+@option("tags", "S3 object tags: KEY=VALUE lines or a JSON object.")
 @click.option(
     "--provenance/--no-provenance",
     default=True,
     help="Record GITHUB_* provenance as metadata when present.",
 )
-@_flag("publish", "Publish a new immutable version right after the put.")
-@_option("alias", "Point this alias at the new version.")
+@flag("publish", "Publish a new immutable version right after the put.")
+@option("alias", "Point this alias at the new version.")
 @click.pass_context
-def put(ctx, name, path, provenance, **options):
+def put(ctx: click.Context, /, name: str, path: str, provenance: bool, **options: Any) -> None:
     """Upload PATH as the LATEST version of NAME.
 
     A directory is uploaded as an uncompressed tar of it (content type application/x-tar,
@@ -376,9 +257,9 @@ def put(ctx, name, path, provenance, **options):
 
 @main.command(epilog=_example("publish app --alias staging"))
 @click.argument("name")
-@_option("alias", "Point this alias at the new version.")
+@option("alias", "Point this alias at the new version.")
 @click.pass_context
-def publish(ctx, name, **options):
+def publish(ctx: click.Context, /, name: str, **options: Any) -> None:
     """Publish LATEST as the next immutable version (unchanged LATEST: the newest one)."""
     _execute(ctx, "publish", name=name, **options)
 
@@ -390,14 +271,14 @@ def publish(ctx, name, **options):
 )
 @click.argument("name")
 @click.argument("alias")
-@_option("version", "Version to point at (default: newest published).")
-@_option("from-alias", "Promote the version this alias points at.")
-@_option("secondary-version", "Canary version.")
-@_option("secondary-weight", "Percent of traffic (0-99) for the canary.")
-@_option("expected-version", "Refuse unless ALIAS points at this version now.")
-@_flag("dry-run", "Show what would change; change nothing.")
+@option("version", "Version to point at (default: newest published).")
+@option("from-alias", "Promote the version this alias points at.")
+@option("secondary-version", "Canary version.")
+@option("secondary-weight", "Percent of traffic (0-99) for the canary.")
+@option("expected-version", "Refuse unless ALIAS points at this version now.")
+@flag("dry-run", "Show what would change; change nothing.")
 @click.pass_context
-def promote(ctx, name, alias, **options):
+def promote(ctx: click.Context, /, name: str, alias: str, **options: Any) -> None:
     """Point ALIAS of NAME at a version, optionally with a weighted canary."""
     _execute(ctx, "promote", name=name, alias=alias, **options)
 
@@ -405,22 +286,22 @@ def promote(ctx, name, alias, **options):
 @main.command(epilog=_example("rollback app production --expected-version 4"))
 @click.argument("name")
 @click.argument("alias")
-@_option("version", "Roll back to this version (default: the previous configuration).")
-@_option("expected-version", "Refuse unless ALIAS points at this version now.")
-@_flag("dry-run", "Show what would change; change nothing.")
+@option("version", "Roll back to this version (default: the previous configuration).")
+@option("expected-version", "Refuse unless ALIAS points at this version now.")
+@flag("dry-run", "Show what would change; change nothing.")
 @click.pass_context
-def rollback(ctx, name, alias, **options):
+def rollback(ctx: click.Context, /, name: str, alias: str, **options: Any) -> None:
     """Restore the previous configuration of ALIAS (or point it at --version)."""
     _execute(ctx, "rollback", name=name, alias=alias, **options)
 
 
 @main.command(epilog=_example("get app --alias production --path app.zip"))
 @click.argument("name")
-@_option("alias", "Read the version this alias points at.")
-@_option("version", "Version to read (default: LATEST).")
-@_option("path", "Write the content to this file (verified by sha256).", type=click.Path())
+@option("alias", "Read the version this alias points at.")
+@option("version", "Version to read (default: LATEST).")
+@option("path", "Write the content to this file (verified by sha256).", type=click.Path())
 @click.pass_context
-def get(ctx, name, **options):
+def get(ctx: click.Context, /, name: str, **options: Any) -> None:
     """Show a version of NAME, and with --path download it."""
     _execute(ctx, "get", name=name, **options)
 
@@ -428,19 +309,19 @@ def get(ctx, name, **options):
 @main.command(name="list", epilog=_example("list app"))
 @click.argument("name", required=False)
 @click.pass_context
-def list_(ctx, name):
+def list_(ctx: click.Context, /, name: str | None) -> None:
     """List artifact names, or the versions and aliases of NAME."""
     _execute(ctx, "list", name=name)
 
 
 @main.command(epilog=_example("purge app --keep-last 5 --older-than 30d --dry-run"))
 @click.argument("name")
-@_option("keep-last", "Newest published versions always kept.", default="10")
-@_option("older-than", "Only purge versions older than this (30s, 15m, 12h, 90d).", default="90d")
-@_flag("dry-run", "Show what would be deleted; delete nothing.")
+@option("keep-last", "Newest published versions always kept.", default="10")
+@option("older-than", "Only purge versions older than this (30s, 15m, 12h, 90d).", default="90d")
+@flag("dry-run", "Show what would be deleted; delete nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
-def purge(ctx, name, yes, **options):
+def purge(ctx: click.Context, /, name: str, yes: bool, **options: Any) -> None:
     """Delete old versions of NAME (never LATEST, the newest, or any aliased version)."""
     question = f"Delete old versions of {name}?"
     _confirm(question, "purge deletes versions", yes, options["dry_run"])
@@ -450,9 +331,9 @@ def purge(ctx, name, yes, **options):
 @main.command(epilog=_example("history app production --limit 5"))
 @click.argument("name")
 @click.argument("alias")
-@_option("limit", "Show at most this many changes (1-1000).", default="20")
+@option("limit", "Show at most this many changes (1-1000).", default="20")
 @click.pass_context
-def history(ctx, name, alias, **options):
+def history(ctx: click.Context, /, name: str, alias: str, **options: Any) -> None:
     """Show the recorded changes of ALIAS of NAME, newest first.
 
     An alias with no recorded change (created by a tool that keeps no history) shows none;
@@ -464,11 +345,11 @@ def history(ctx, name, alias, **options):
 @main.command(name="delete-alias", epilog=_example("delete-alias app staging --yes"))
 @click.argument("name")
 @click.argument("alias")
-@_option("expected-version", "Refuse unless ALIAS points at this version now.")
-@_flag("dry-run", "Show what would be deleted; delete nothing.")
+@option("expected-version", "Refuse unless ALIAS points at this version now.")
+@flag("dry-run", "Show what would be deleted; delete nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
-def delete_alias(ctx, name, alias, yes, **options):
+def delete_alias(ctx: click.Context, /, name: str, alias: str, yes: bool, **options: Any) -> None:
     """Delete ALIAS of NAME (recorded in its history; the versions stay).
 
     Deleting an alias that does not exist changes nothing and succeeds (changed: false), so

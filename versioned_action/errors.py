@@ -5,7 +5,8 @@ Every error is a :class:`VersionedError`; catch a branch to handle a kind of fai
     VersionedError
     ├── InvalidInput (also ValueError)
     │   └── InvalidEnvironment
-    ├── ResourceMissing: BucketNotFound, TableNotFound
+    ├── ResourceMissing
+    │   └── BucketNotFound, TableNotFound
     ├── NotFound (also LookupError)
     │   └── ArtifactNotFound, VersionNotFound, AliasNotFound, HistoryNotFound
     ├── AccessDenied
@@ -21,6 +22,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 from collections.abc import Sequence
+from typing import Any
 
 # Placeholders that name an input in a message or a hint, written by input_hint / run_hint and
 # rendered by each front end in its own syntax (a :class:`Syntax`).
@@ -69,7 +71,7 @@ class Syntax:
         """``text`` with its placeholders in this syntax."""
         return _PLACEHOLDER.sub(self._substitute, text)
 
-    def _substitute(self, match: re.Match) -> str:
+    def _substitute(self, match: re.Match[str]) -> str:
         kind, body = match.groups()
         if kind == "input":
             return self.input(*_unpair(body))
@@ -86,11 +88,17 @@ class VersionedError(Exception):
 
     Message and hint may name inputs by placeholders (:func:`input_hint`, :func:`run_hint`);
     :meth:`render` says them in a front end's :class:`Syntax`, ``str()`` in a workflow's.
+
+    >>> try:
+    ...     repo.get_alias("app", "staging")
+    ... except VersionedError as err:  # any failure of this library
+    ...     print(type(err).__name__)
+    AliasNotFound
     """
 
     template = ""  # the hint, with placeholders
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if isinstance(cls.__dict__.get("hint"), str):  # ``hint = "..."`` in a class body
             cls.template = cls.__dict__["hint"]
@@ -103,9 +111,19 @@ class VersionedError(Exception):
 
     @property
     def hint(self) -> str:
+        """What to do about the error, with inputs named as a workflow step sets them.
+
+        >>> VersionNotFound("app", "9").hint
+        'List the versions to see which exist (operation: list, name: app)'
+        """
         return WORKFLOW.render(self.template)
 
     def render(self, syntax: Syntax = WORKFLOW) -> str:
+        """The message and its hint, with inputs named in ``syntax`` (``str()``: a workflow's).
+
+        >>> print(ArtifactNotFound("web", "s3://my-bucket").render())
+        artifact 'web' not found in s3://my-bucket. Put it first (operation: put, name: web)
+        """
         message = syntax.render(self._message(syntax))
         return f"{message}. {syntax.render(self.template)}" if self.template else message
 
@@ -117,7 +135,16 @@ class VersionedError(Exception):
 
 
 class InvalidInput(VersionedError, ValueError):
-    """A caller-supplied value is malformed; ``field`` names it."""
+    """A caller-supplied value is malformed; ``field`` names it, ``detail`` says what is wrong.
+
+    Raised before anything is sent; it is also a :class:`ValueError`.
+
+    >>> try:
+    ...     repo.put_alias("app", "bad alias", version=1)
+    ... except InvalidInput as err:
+    ...     print(err.field, isinstance(err, ValueError))
+    alias True
+    """
 
     label = "invalid {field}: "
     names_input = True  # a front end names ``field`` as its input (InvalidEnvironment: no)
@@ -133,23 +160,47 @@ class InvalidInput(VersionedError, ValueError):
 
     def named(self, name: str, syntax: Syntax = WORKFLOW) -> str:
         """The error under the name its caller knows the field by (``input limit``,
-        ``--limit``), said once."""
+        ``--limit``), said once.
+
+        >>> InvalidInput("limit", "'0' is not a whole number 1..1000").named("--limit")
+        "--limit: '0' is not a whole number 1..1000"
+        """
         hint = f". {syntax.render(self.template)}" if self.template else ""
         return f"{name}: {syntax.render(self.detail)}{hint}"
 
 
 class InvalidEnvironment(InvalidInput):
-    """An environment variable this tool reads is malformed; ``field`` names the variable."""
+    """An environment variable this tool reads is malformed; ``field`` names the variable.
+
+    An :class:`InvalidInput` whose message names the variable, not an input.
+
+    >>> err = InvalidEnvironment("VERSIONED_READ_TIMEOUT", "'soon' is not a number of seconds")
+    >>> print(err)
+    invalid environment variable VERSIONED_READ_TIMEOUT: 'soon' is not a number of seconds
+    """
 
     label = "invalid environment variable {field}: "
     names_input = False
 
 
 class ResourceMissing(VersionedError):
-    """The bucket or the table does not exist."""
+    """The bucket or the table does not exist: :class:`BucketNotFound`, :class:`TableNotFound`.
+
+    >>> issubclass(BucketNotFound, ResourceMissing), issubclass(TableNotFound, ResourceMissing)
+    (True, True)
+    """
 
 
 class BucketNotFound(ResourceMissing):
+    """The S3 bucket does not exist; ``bucket`` names it.
+
+    >>> try:
+    ...     open_repository("s3", bucket="no-such-bucket", region="us-east-1").list_artifact_names()
+    ... except BucketNotFound as err:
+    ...     print(err.bucket)
+    no-such-bucket
+    """
+
     template = f"Create it, or let this tool create it ({input_hint('create-resources', 'true')})"
 
     def __init__(self, bucket: str):
@@ -158,6 +209,14 @@ class BucketNotFound(ResourceMissing):
 
 
 class TableNotFound(ResourceMissing):
+    """The DynamoDB table of the ``s3-dynamodb`` backend does not exist; ``table`` names it.
+
+    >>> err = TableNotFound("versioned-artifacts")
+    >>> print(err)
+    DynamoDB table 'versioned-artifacts' does not exist. Create it, or let this tool create it
+    (create-resources: true)
+    """
+
     template = BucketNotFound.template
 
     def __init__(self, table: str):
@@ -166,7 +225,14 @@ class TableNotFound(ResourceMissing):
 
 
 class AccessDenied(VersionedError):
-    """AWS refused a request; ``needs`` lists the (IAM actions, resource ARN) it requires."""
+    """AWS refused a request; ``needs`` lists the (IAM actions, resource ARN) it requires.
+
+    Also raised for missing, invalid or expired credentials; ``resource`` names what was refused.
+
+    >>> needs = [(["s3:PutObject"], "arn:aws:s3:::my-bucket/app/LATEST")]
+    >>> print(AccessDenied("S3 bucket 'my-bucket'", "AccessDenied", needs=needs))
+    access denied: s3:PutObject on arn:aws:s3:::my-bucket/app/LATEST (AccessDenied). Check ...
+    """
 
     template = (
         "Check the credentials in use and that their IAM policy allows this action on the "
@@ -192,6 +258,13 @@ class AccessDenied(VersionedError):
 
 
 class EndpointUnreachable(VersionedError):
+    """The S3 or DynamoDB endpoint did not connect or answer in time, or broke off a response.
+
+    >>> err = EndpointUnreachable("http://127.0.0.1:9 could not be reached")
+    >>> err.hint.startswith("Check endpoint-url")
+    True
+    """
+
     template = (
         f"Check {input_hint('endpoint-url')} (or AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3, "
         "AWS_ENDPOINT_URL_DYNAMODB) and the network; VERSIONED_CONNECT_TIMEOUT, "
@@ -201,10 +274,26 @@ class EndpointUnreachable(VersionedError):
 
 
 class NotFound(VersionedError, LookupError):
-    """Base of the lookups that found nothing."""
+    """Base of the lookups that found nothing; it is also a :class:`LookupError`.
+
+    >>> try:
+    ...     repo.get_artifact_version("web")
+    ... except NotFound as err:
+    ...     print(type(err).__name__, isinstance(err, LookupError))
+    ArtifactNotFound True
+    """
 
 
 class ArtifactNotFound(NotFound):
+    """No artifact of that name was ever put; ``name`` names it.
+
+    >>> try:
+    ...     repo.get_artifact_version("web")
+    ... except ArtifactNotFound as err:
+    ...     print(err.name)
+    web
+    """
+
     def __init__(self, name: str, where: str):
         hint = f"Put it first ({run_hint('put', name=name)})"
         super().__init__(f"artifact {name!r} not found in {where}", hint=hint)
@@ -212,6 +301,15 @@ class ArtifactNotFound(NotFound):
 
 
 class VersionNotFound(NotFound):
+    """The artifact exists, but not that version; ``name`` and ``version`` name it.
+
+    >>> try:
+    ...     repo.get_artifact_version("app", 9)
+    ... except VersionNotFound as err:
+    ...     print(err.version)
+    9
+    """
+
     def __init__(self, name: str, version: str):
         hint = f"List the versions to see which exist ({run_hint('list', name=name)})"
         super().__init__(f"version {version} of artifact {name!r} not found", hint=hint)
@@ -220,6 +318,15 @@ class VersionNotFound(NotFound):
 
 
 class AliasNotFound(NotFound):
+    """The artifact has no alias of that name; ``name`` and ``alias`` name it.
+
+    >>> try:
+    ...     repo.get_alias("app", "staging")
+    ... except AliasNotFound as err:
+    ...     print(err.alias)
+    staging
+    """
+
     def __init__(self, name: str, alias: str, why: str = "", *, hint: str | None = None):
         if hint is None:
             hint = f"Create it first ({run_hint('promote', name=name, alias=alias)})"
@@ -229,6 +336,15 @@ class AliasNotFound(NotFound):
 
 
 class HistoryNotFound(NotFound):
+    """A rollback found no earlier configuration of the alias to restore.
+
+    >>> try:
+    ...     repo.rollback("app", "prod")  # prod was created by its only recorded change
+    ... except HistoryNotFound as err:
+    ...     print(err.hint)
+    Roll back to an explicit version instead (version: N)
+    """
+
     template = f"Roll back to an explicit version instead ({input_hint('version', 'N')})"
 
     def __init__(self, name: str, alias: str, why: str = "has no recorded previous configuration"):
@@ -238,12 +354,24 @@ class HistoryNotFound(NotFound):
 
 
 class Conflict(VersionedError):
-    """Someone else changed the resource between our read and our write."""
+    """Someone else changed the resource between our read and our write.
+
+    >>> try:
+    ...     repo.put_alias("app", "prod", version=2, expected_version=2)
+    ... except Conflict as err:
+    ...     print(err)
+    alias 'prod' of 'app' points at 1, not 2. Someone moved it meanwhile; check its state and retry
+    """
 
     template = "Re-read the current state and retry"
 
 
 class IntegrityError(VersionedError):
-    """Downloaded bytes do not match the recorded sha256."""
+    """Downloaded bytes do not match the recorded sha256 or size.
+
+    >>> err = IntegrityError("s3://my-bucket/versioned-artifacts/app/1 gave 1 bytes, not 2")
+    >>> err.hint
+    'The stored object was altered outside this tool; re-publish it'
+    """
 
     template = "The stored object was altered outside this tool; re-publish it"

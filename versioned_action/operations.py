@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import LATEST, archive, open_repository, results
-from .errors import AliasNotFound, NotFound, run_hint
+from .errors import AliasNotFound, InvalidInput, NotFound, run_hint
 from .models import Alias, Artifact
 from .request import Request
+
+if TYPE_CHECKING:
+    from .repository import Repository
+
+_T = TypeVar("_T")
 
 
 @dataclasses.dataclass
@@ -30,9 +38,9 @@ class Result:
     path: str | None = None
     deleted_versions: list[str] | None = None
     dry_run: bool = False
-    details: dict = dataclasses.field(default_factory=dict)
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The result document (``result.schema.json``): the action's ``result`` output and
         the CLI's ``--json`` both print this."""
         return results.document(self)
@@ -90,7 +98,7 @@ class Result:
     def outputs(self) -> dict[str, str]:
         """Every output of action.yml, as strings (empty when it does not apply)."""
 
-        def text(value) -> str:
+        def text(value: object) -> str:
             return "" if value is None else str(value)
 
         return {
@@ -149,7 +157,14 @@ def _from_alias(result: Result, alias: Alias) -> None:
     result.changed = result.changed or alias.changed
 
 
-def run(request: Request, repo=None) -> Result:
+def _required(value: _T | None, field: str) -> _T:
+    """A field :func:`~versioned_action.request.parse` sets for the operation at hand."""
+    if value is None:
+        raise InvalidInput(field, "required")
+    return value
+
+
+def run(request: Request, repo: Repository | None = None) -> Result:
     """Carry out a validated request against the repository it names."""
     settings = request.settings
     if repo is None:
@@ -167,10 +182,10 @@ def run(request: Request, repo=None) -> Result:
     return _RUNNERS[request.operation](repo, request)
 
 
-def _promote_chained(repo, request: Request, result: Result, version: str) -> None:
+def _promote_chained(repo: Repository, request: Request, result: Result, version: str) -> None:
     if request.alias:
         alias = repo.put_alias(
-            request.name,
+            _required(request.name, "name"),
             request.alias,
             version,
             actor=request.actor,
@@ -182,42 +197,44 @@ def _promote_chained(repo, request: Request, result: Result, version: str) -> No
         result.changed = result.changed or alias.changed
 
 
-def _run_put(repo, request: Request) -> Result:
+def _run_put(repo: Repository, request: Request) -> Result:
+    path = _required(request.path, "path")
     if request.archive is None:
-        return _put(repo, request, request.path)
-    with archive.temporary(request.path, request.archive_mtime) as tar:
+        return _put(repo, request, path)
+    with archive.temporary(path, request.archive_mtime) as tar:
         return _put(repo, request, tar)
 
 
-def _put(repo, request: Request, content) -> Result:
+def _put(repo: Repository, request: Request, content: Path) -> Result:
     result = Result("put")
-    args = (request.name, content, request.content_type, dict(request.metadata), dict(request.tags))
+    name = _required(request.name, "name")
+    args = (name, content, request.content_type, dict(request.metadata), dict(request.tags))
     if request.publish:
-        latest, version = repo.put_and_publish(*args)
-        _from_artifact(result, version)
+        latest, stored = repo.put_and_publish(*args)
+        _from_artifact(result, stored)
         result.size = latest.size
-        result.changed = latest.changed or version.changed
-        result.details = {"latest": results.written(latest), "published": results.written(version)}
+        result.changed = latest.changed or stored.changed
+        result.details = {"latest": results.written(latest), "published": results.written(stored)}
     else:
-        latest = repo.put_artifact(*args)
+        latest = stored = repo.put_artifact(*args)
         _from_artifact(result, latest)
         result.changed = latest.changed
         result.details = {"latest": results.written(latest), "published": None}
     result.details["archive"] = request.archive
-    _promote_chained(repo, request, result, result.version)
+    _promote_chained(repo, request, result, stored.version)
     return result
 
 
-def _run_publish(repo, request: Request) -> Result:
+def _run_publish(repo: Repository, request: Request) -> Result:
     result = Result("publish")
-    version = repo.publish_artifact_version(request.name)
+    version = repo.publish_artifact_version(_required(request.name, "name"))
     _from_artifact(result, version)
     result.changed = version.changed
     _promote_chained(repo, request, result, version.version)
     return result
 
 
-def _newest_published(repo, name: str) -> str:
+def _newest_published(repo: Repository, name: str) -> str:
     newest = repo.get_newest_version_number(name)
     if newest is None:
         raise NotFound(
@@ -227,14 +244,15 @@ def _newest_published(repo, name: str) -> str:
     return newest
 
 
-def _run_promote(repo, request: Request) -> Result:
+def _run_promote(repo: Repository, request: Request) -> Result:
+    name = _required(request.name, "name")
     if request.from_alias:
-        version = repo.get_alias(request.name, request.from_alias).version
+        version = repo.get_alias(name, request.from_alias).version
     else:
-        version = request.version or _newest_published(repo, request.name)
+        version = request.version or _newest_published(repo, name)
     alias = repo.put_alias(
-        request.name,
-        request.alias,
+        name,
+        _required(request.alias, "alias"),
         version,
         request.secondary_version,
         request.secondary_weight,
@@ -247,10 +265,10 @@ def _run_promote(repo, request: Request) -> Result:
     return _alias_result(request, alias)
 
 
-def _run_rollback(repo, request: Request) -> Result:
+def _run_rollback(repo: Repository, request: Request) -> Result:
     alias, restored = repo.rollback_restoring(
-        request.name,
-        request.alias,
+        _required(request.name, "name"),
+        _required(request.alias, "alias"),
         request.version,
         expected_version=request.expected_version,
         actor=request.actor,
@@ -263,23 +281,24 @@ def _run_rollback(repo, request: Request) -> Result:
     return result
 
 
-def _run_get(repo, request: Request) -> Result:
-    result = Result("get", name=request.name)
+def _run_get(repo: Repository, request: Request) -> Result:
+    name = _required(request.name, "name")
+    result = Result("get", name=name)
     version = request.version or LATEST
     if request.alias:
-        alias = repo.get_alias(request.name, request.alias)
+        alias = repo.get_alias(name, request.alias)
         _from_alias(result, alias)
         version = alias.version
     if request.path:
-        artifact = repo.download_artifact(request.name, request.path, version=version)
+        artifact = repo.download_artifact(name, request.path, version=version)
         result.path = str(request.path)
     else:
-        artifact = repo.get_artifact_version(request.name, version)
+        artifact = repo.get_artifact_version(name, version)
     _from_artifact(result, artifact)
     return result
 
 
-def _run_list(repo, request: Request) -> Result:
+def _run_list(repo: Repository, request: Request) -> Result:
     result = Result("list", name=request.name)
     if request.name is None:
         result.details = {"artifacts": repo.list_artifact_names()}
@@ -296,9 +315,9 @@ def _run_list(repo, request: Request) -> Result:
     return result
 
 
-def _run_purge(repo, request: Request) -> Result:
+def _run_purge(repo: Repository, request: Request) -> Result:
     purged = repo.purge_artifact_versions(
-        request.name,
+        _required(request.name, "name"),
         keep_last_n=request.keep_last,
         purge_older_than_secs=request.older_than,
         dry_run=request.dry_run,
@@ -313,26 +332,27 @@ def _run_purge(repo, request: Request) -> Result:
     return result
 
 
-def _run_history(repo, request: Request) -> Result:
-    result = Result("history", name=request.name, alias=request.alias)
-    entries = repo.get_alias_history(request.name, request.alias, request.limit)
+def _run_history(repo: Repository, request: Request) -> Result:
+    name, alias = _required(request.name, "name"), _required(request.alias, "alias")
+    result = Result("history", name=name, alias=alias)
+    entries = repo.get_alias_history(name, alias, request.limit)
     if entries:
         newest = entries[0].new
         result.version = newest.version if newest else None
     else:  # no recorded change: the alias must exist (AliasNotFound names it otherwise)
-        result.version = repo.get_alias(request.name, request.alias).version
+        result.version = repo.get_alias(name, alias).version
     result.details = {"entries": [results.entry(entry) for entry in entries]}
     return result
 
 
-def _run_delete_alias(repo, request: Request) -> Result:
+def _run_delete_alias(repo: Repository, request: Request) -> Result:
     """Deleting an alias that does not exist changes nothing, so a re-run succeeds."""
     result = Result("delete-alias", name=request.name, alias=request.alias)
     result.dry_run = request.dry_run
     try:
         entry = repo.delete_alias(
-            request.name,
-            request.alias,
+            _required(request.name, "name"),
+            _required(request.alias, "alias"),
             expected_version=request.expected_version,
             actor=request.actor,
             reason=request.reason,
@@ -351,7 +371,7 @@ def _run_delete_alias(repo, request: Request) -> Result:
     return result
 
 
-_RUNNERS = {
+_RUNNERS: dict[str, Callable[[Repository, Request], Result]] = {
     "put": _run_put,
     "publish": _run_publish,
     "promote": _run_promote,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from importlib import resources
+from typing import Any, Protocol
 
 from .models import Alias, AliasTarget, Artifact, HistoryEntry
 
@@ -33,7 +34,14 @@ FIELDS = {
 }
 
 
-def document(result) -> dict:
+class _Outcome(Protocol):
+    """What :func:`document` needs of a Result; it reads the fields of ``FIELDS`` by name."""
+
+    operation: str
+    changed: bool
+
+
+def document(result: _Outcome) -> dict[str, Any]:
     """The document of an :class:`~versioned_action.operations.Result`."""
     data = {"schema": SCHEMA, "operation": result.operation, "changed": result.changed}
     for field in FIELDS[result.operation]:
@@ -42,16 +50,18 @@ def document(result) -> dict:
     return data
 
 
-def schema() -> dict:
+def schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of the document, as shipped in the package."""
-    return json.loads(resources.files(__package__).joinpath(SCHEMA_FILE).read_text("utf-8"))
+    text = resources.files(__package__).joinpath(SCHEMA_FILE).read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
 
 
 def _time(moment: datetime) -> str:
     return moment.isoformat()
 
 
-def version(artifact: Artifact) -> dict:
+def version(artifact: Artifact) -> dict[str, Any]:
     """A stored version, as ``list`` shows it."""
     return {
         "version": artifact.version,
@@ -63,12 +73,12 @@ def version(artifact: Artifact) -> dict:
     }
 
 
-def written(artifact: Artifact) -> dict:
+def written(artifact: Artifact) -> dict[str, Any]:
     """A version a put wrote (or found unchanged)."""
     return {**version(artifact), "changed": artifact.changed}
 
 
-def alias(found: Alias) -> dict:
+def alias(found: Alias) -> dict[str, Any]:
     """An alias, as ``list`` shows it."""
     return {
         "alias": found.alias,
@@ -81,7 +91,7 @@ def alias(found: Alias) -> dict:
     }
 
 
-def target(where: AliasTarget | None) -> dict | None:
+def target(where: AliasTarget | None) -> dict[str, Any] | None:
     """Where an alias sent traffic (None: it did not exist)."""
     if where is None:
         return None
@@ -92,7 +102,7 @@ def target(where: AliasTarget | None) -> dict | None:
     }
 
 
-def entry(change: HistoryEntry | None) -> dict | None:
+def entry(change: HistoryEntry | None) -> dict[str, Any] | None:
     """One recorded change of the alias the document names."""
     if change is None:
         return None

@@ -9,7 +9,7 @@ from pathlib import Path
 from .. import progress
 from ..errors import InvalidEnvironment, InvalidInput, VersionedError
 from ..operations import run
-from ..request import ACCEPTS, COMMON, OPERATIONS, parse
+from ..request import ACCEPTS, COMMON, OPERATIONS, Request, parse
 from . import summary
 from .commands import Reporter, markdown_block
 from .inputs import check_declared, read_inputs
@@ -18,7 +18,7 @@ from .outputs import write_outputs
 INPUT_NAMES = tuple(dict.fromkeys([*COMMON, *(n for names in ACCEPTS.values() for n in names)]))
 
 
-def check_in_workspace(request, environ: Mapping[str, str]) -> None:
+def check_in_workspace(request: Request, environ: Mapping[str, str]) -> None:
     """A file the action writes must be under the workspace: the runner mounts only that
     directory of the job's into the container, so a file written anywhere else is gone when
     the step ends, and the next steps would not find it."""
@@ -37,10 +37,9 @@ def check_in_workspace(request, environ: Mapping[str, str]) -> None:
 def describe(err: VersionedError) -> str:
     """The error in a workflow's words: ``input NAME: ...`` for an input of action.yml, and
     inputs in hints as a step sets them (``version: 3``; errors.WORKFLOW, which str() uses)."""
-    an_input = isinstance(err, InvalidInput) and not isinstance(err, InvalidEnvironment)
-    if an_input and err.field in INPUT_NAMES:
-        return err.named(f"input {err.field}")
-    return str(err)
+    if not isinstance(err, InvalidInput) or isinstance(err, InvalidEnvironment):
+        return str(err)
+    return err.named(f"input {err.field}") if err.field in INPUT_NAMES else str(err)
 
 
 def main(environ: Mapping[str, str] | None = None) -> int:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import dataclasses
 import re
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from .. import aws
 from ..operations import Result
@@ -21,6 +22,7 @@ from .commands import inline_code, markdown_text, table_code
 MAX_ROWS = 100  # versions, artifacts or history entries shown; all are in the result output
 SHA_PREFIX = 12
 ALIAS_OPERATIONS = ("promote", "rollback", "delete-alias")
+_Code = Callable[[str], str]  # inline_code or table_code: a value as a code span
 _SERVER = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~-]+)*/?")
 
 
@@ -100,7 +102,7 @@ def changes_alias(result: Result) -> bool:
 # ----- pieces ---------------------------------------------------------------------------------
 
 
-def _target(version, secondary=None, weight=None) -> str:
+def _target(version: str | None, secondary: str | None = None, weight: int | None = None) -> str:
     """``42`` or ``42`` (90%); canary ``43`` at 10%, as markdown."""
     if secondary is None:
         return inline_code(str(version))
@@ -111,7 +113,7 @@ def _target(version, secondary=None, weight=None) -> str:
     )
 
 
-def _stored(target: Mapping | None, code=inline_code) -> str | None:
+def _stored(target: Mapping[str, Any] | None, code: _Code = inline_code) -> str | None:
     """A stored target (a history entry's ``previous`` or ``new``) as markdown, or None."""
     if not target:
         return None
@@ -182,7 +184,7 @@ def _object_facts(result: Result, links: Links) -> list[str]:
     return facts
 
 
-def _change(entry: Mapping, code=inline_code) -> str:
+def _change(entry: Mapping[str, Any], code: _Code = inline_code) -> str:
     """What one history entry did: ``41`` → ``42``, created at ``42``, ``42`` deleted."""
     before, after = _stored(entry.get("previous"), code), _stored(entry.get("new"), code)
     if before is None:
@@ -192,7 +194,7 @@ def _change(entry: Mapping, code=inline_code) -> str:
     return f"{before} → {after}"
 
 
-def _entry_line(entry: Mapping) -> str:
+def _entry_line(entry: Mapping[str, Any]) -> str:
     """Where a rollback's configuration comes from: the change that had set it."""
     parts = [f"Restores what history entry {inline_code(str(entry.get('id') or '(no id)'))} set"]
     parts.append(f"on {_when(entry.get('changed_at'))}")
@@ -295,7 +297,7 @@ def _list(result: Result, links: Links) -> list[str]:
     return lines + _more(len(versions), "versions")
 
 
-def _pointing_at(version: str, aliases: list[Mapping]) -> list[str]:
+def _pointing_at(version: str, aliases: list[Mapping[str, Any]]) -> list[str]:
     """The aliases that send traffic to ``version``, with their share when split."""
     found = []
     for alias in aliases:
@@ -308,7 +310,7 @@ def _pointing_at(version: str, aliases: list[Mapping]) -> list[str]:
     return found
 
 
-def _provenance(version: Mapping, links: Links) -> tuple[str, str]:
+def _provenance(version: Mapping[str, Any], links: Links) -> tuple[str, str]:
     """Commit and run cells from a version's metadata (recorded by the action's put)."""
     meta = version.get("metadata") or {}
     repository, sha, run_id = (

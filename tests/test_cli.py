@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import NoRegionError
 from click.testing import CliRunner
 
-from versioned_action import aws_failures, errors
+from versioned_action import aws_failures, cli_options, errors
 from versioned_action import cli as cli_module
 from versioned_action.cli import EXIT_CODES, GLOBALS, CliSyntax, main
 from versioned_action.github.action import INPUT_NAMES, describe
@@ -251,7 +251,7 @@ def test_every_global_option_reads_its_variable(parsed):
         "VERSIONED_CREATE_RESOURCES": "true",
         "VERSIONED_JSON": "true",
     }
-    assert sorted(env) == sorted(cli_module._envvar(g.name) for g in GLOBALS)
+    assert sorted(env) == sorted(cli_options.envvar(g.name) for g in GLOBALS)
     assert parsed("list", env=env).settings == Settings(
         backend="s3-dynamodb",
         bucket="env-bucket",

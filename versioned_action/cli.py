@@ -18,8 +18,17 @@ import click
 from click.core import ParameterSource
 
 from . import __version__, progress
-from .cli_options import BY_PARAM, EXIT_CODES, GLOBALS, State, exit_code, flag, option, state_of
-from .cli_options import envvar as _envvar  # the name tests/test_cli.py knows it by
+from .cli_options import (
+    BY_PARAM,
+    EXIT_CODES,
+    GLOBALS,
+    State,
+    envvar,
+    exit_code,
+    flag,
+    option,
+    state_of,
+)
 from .errors import InvalidInput, Syntax, VersionedError
 from .operations import Result, run
 from .request import parse
@@ -114,7 +123,7 @@ def _execute(ctx: click.Context, operation: str, **values: Any) -> None:
         name = key.replace("_", "-")
         raw[name] = "true" if value is True else str(value)
         if ctx.get_parameter_source(key) is ParameterSource.ENVIRONMENT:
-            from_env[name] = _envvar(name)
+            from_env[name] = envvar(name)
     syntax = CliSyntax(ctx.command, from_env)
     try:
         request = parse(raw, os.environ)

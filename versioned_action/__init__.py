@@ -48,7 +48,14 @@ def open_repository(
     endpoint_url: str | None = None,
     **options: Any,
 ) -> Repository:
-    """Build the repository for ``backend`` (imports only what that backend needs)."""
+    """Build the repository for ``backend`` (imports only what that backend needs).
+
+    ``options`` go to the backend (e.g. ``transfer_config``).
+
+    >>> repo = open_repository("s3", bucket="my-bucket", region="us-east-1")
+    >>> repo.get_artifact_content("app", 1)
+    b'v1'
+    """
     common = dict(
         s3_bucket=bucket,
         s3_prefix=prefix,

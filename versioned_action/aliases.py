@@ -12,7 +12,7 @@ from datetime import datetime
 from . import layout
 from .aws_failures import aws_call
 from .errors import AliasNotFound, Conflict, HistoryNotFound, VersionNotFound, run_hint
-from .history import committed, new_id, rollback_target
+from .history import Change, committed, rollback_target
 from .models import Alias, AliasRecord, AliasTarget, Artifact, HistoryEntry, utc_now
 from .storage import Storage
 
@@ -86,6 +86,10 @@ class AliasOperations(Storage):
 
         With ``expected_version`` the change only happens if the alias points there now.
         ``request`` names the step making the change (kept in its history entry).
+
+        >>> prod = repo.put_alias("app", "prod", 2, expected_version=1, reason="release")
+        >>> prod.version, prod.previous.version, prod.changed
+        ('2', '1', True)
         """
         layout.validate_name(name)
         layout.validate_alias(alias)
@@ -95,7 +99,7 @@ class AliasOperations(Storage):
         expected = optional_version(expected_version, "expected-version")
         target = AliasTarget(version, secondary, weight)
         primary = self._primary(name, target)
-        change = _Change(actor, reason, request)
+        change = Change(actor, reason, request)
         return self._set_alias(name, alias, target, expected, change, dry_run, primary)
 
     def _set_alias(
@@ -104,7 +108,7 @@ class AliasOperations(Storage):
         alias: str,
         target: AliasTarget,
         expected: str | None,
-        change: _Change,
+        change: Change,
         dry_run: bool,
         primary: Artifact,
     ) -> Alias:
@@ -129,7 +133,7 @@ class AliasOperations(Storage):
                 )
             current = record.target if record else None
             _check_expected(name, alias, current, expected)
-            if current == target:
+            if record is not None and record.target == target:
                 return self._alias(
                     name, alias, target, record.update_at, previous=current, artifact=primary
                 )
@@ -155,11 +159,21 @@ class AliasOperations(Storage):
 
     @aws_call
     def get_alias(self, name: str, alias: str) -> Alias:
+        """The alias as it is now; AliasNotFound if there is none.
+
+        >>> repo.get_alias("app", "prod").version
+        '1'
+        """
         record = self._current(name, alias)
         return self._alias(name, alias, record.target, record.update_at)
 
     @aws_call
     def list_aliases(self, name: str) -> list[Alias]:
+        """Every alias of an artifact, by name.
+
+        >>> [(alias.alias, alias.version) for alias in repo.list_aliases("app")]
+        [('prod', '1')]
+        """
         layout.validate_name(name)
         return [
             self._alias(name, alias, target, update_at)
@@ -181,11 +195,17 @@ class AliasOperations(Storage):
         """Delete an alias (recorded in its history); the versions stay.
 
         Returns the history entry of the deletion (with ``dry_run``, the one it would write).
+
+        >>> deletion = repo.delete_alias("app", "prod", actor="alice")
+        >>> deletion.previous.version, deletion.new, deletion.actor
+        ('1', None, 'alice')
+        >>> repo.list_aliases("app")
+        []
         """
         layout.validate_name(name)
         layout.validate_alias(alias)
         expected = optional_version(expected_version, "expected-version")
-        change = _Change(actor, reason, request)
+        change = Change(actor, reason, request)
         mine: HistoryEntry | None = None
         for _ in range(ALIAS_ATTEMPTS):
             record = self._read_alias(name, alias)
@@ -210,15 +230,15 @@ class AliasOperations(Storage):
         newest = self.get_alias_history(name, alias, limit=1)
         if not newest or newest[0].new is not None or newest[0].previous is None:
             return None
-        entry = newest[0]
+        entry, before = newest[0], newest[0].previous
         by = f" by {entry.actor}" if entry.actor else ""
         when = entry.changed_at.strftime("%Y-%m-%d %H:%M UTC")
         return AliasNotFound(
             name,
             alias,
-            f": deleted {when}{by}, when it pointed at {entry.previous.describe()}",
+            f": deleted {when}{by}, when it pointed at {before.describe()}",
             hint="Promote it again to bring it back: "
-            + run_hint("promote", name=name, alias=alias, version=entry.previous.version),
+            + run_hint("promote", name=name, alias=alias, version=before.version),
         )
 
     def _current(
@@ -237,7 +257,12 @@ class AliasOperations(Storage):
 
     @aws_call
     def get_alias_history(self, name: str, alias: str, limit: int = 20) -> list[HistoryEntry]:
-        """Recorded changes of an alias, newest first."""
+        """Recorded changes of an alias, newest first.
+
+        >>> _ = repo.put_alias("app", "prod", 2, reason="release")
+        >>> [(entry.new.version, entry.reason) for entry in repo.get_alias_history("app", "prod")]
+        [('2', 'release'), ('1', None)]
+        """
         layout.validate_name(name)
         layout.validate_alias(alias)
         record = self._read_alias(name, alias)
@@ -265,6 +290,10 @@ class AliasOperations(Storage):
 
         A re-run of the step that already rolled the alias back (same ``request``) changes
         nothing, so a retried workflow run never rolls back twice.
+
+        >>> _ = repo.put_alias("app", "prod", 2)
+        >>> repo.rollback("app", "prod").version
+        '1'
         """
         return self.rollback_restoring(
             name,
@@ -294,6 +323,11 @@ class AliasOperations(Storage):
 
         That entry is None when none of the alias's last few changes (``RESTORE_WINDOW``,
         ``RESTORE_WINDOW_VERSION`` for a given ``version``) set it.
+
+        >>> _ = repo.put_alias("app", "prod", 2)
+        >>> prod, restored = repo.rollback_restoring("app", "prod")
+        >>> prod.version, restored.new.version, restored.previous  # the change that created it
+        ('1', '1', None)
         """
         try:
             record = self._current(name, alias)
@@ -329,7 +363,7 @@ class AliasOperations(Storage):
             target = rollback_target(name, alias, record.target, entries)
         primary = self._primary(name, target)
         restored = self._restored(name, alias, record, target, entries, wide=version is not None)
-        change = _Change(actor, reason or "rollback", request)
+        change = Change(actor, reason or "rollback", request)
         moved = self._set_alias(
             name, alias, target, record.target.version, change, dry_run, primary
         )
@@ -357,32 +391,9 @@ class AliasOperations(Storage):
         return next((entry for entry in chain if entry.new == target), None)
 
 
-@dataclasses.dataclass(frozen=True)
-class _Change:
-    """Who makes an alias change and why, turned into a history entry per attempt."""
-
-    actor: str | None
-    reason: str | None
-    request: str | None
-
-    def entry(
-        self, name: str, alias: str, record: AliasRecord | None, target: AliasTarget | None
-    ) -> HistoryEntry:
-        return HistoryEntry(
-            name,
-            alias,
-            utc_now(),
-            record.target if record else None,
-            target,
-            self.actor,
-            self.reason,
-            id=new_id(),
-            previous_entry=record.entry if record else None,
-            request=self.request,
-        )
-
-
-def _check_expected(name: str, alias: str, current: AliasTarget | None, expected: str | None):
+def _check_expected(
+    name: str, alias: str, current: AliasTarget | None, expected: str | None
+) -> None:
     if expected is None:
         return
     if current is None:

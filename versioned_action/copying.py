@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -28,10 +29,13 @@ from .transfer import (
     response_time,
 )
 
+if TYPE_CHECKING:
+    from .aws import S3Client
+
 MAX_COPY_PART = 5 * 1024 * MiB  # the largest CopyObject, and the largest part of a copy
 
 
-def with_part_size(client, bucket: str, info: ObjectInfo) -> ObjectInfo:
+def with_part_size(client: S3Client, bucket: str, info: ObjectInfo) -> ObjectInfo:
     """Fill in the part size of a multipart object (one HEAD of its first part)."""
     if info.parts_count == 1 or info.part_size:
         return info
@@ -39,13 +43,13 @@ def with_part_size(client, bucket: str, info: ObjectInfo) -> ObjectInfo:
     return dataclasses.replace(info, part_size=first["ContentLength"])
 
 
-def source_tags(client, bucket: str, key: str) -> dict[str, str]:
+def source_tags(client: S3Client, bucket: str, key: str) -> dict[str, str]:
     response = client.get_object_tagging(Bucket=bucket, Key=key)
     return {tag["Key"]: tag["Value"] for tag in response["TagSet"]}
 
 
 def copy_exact(
-    client,
+    client: S3Client,
     bucket: str,
     source: ObjectInfo,
     key: str,
@@ -67,9 +71,16 @@ def copy_exact(
     return _copy_parts(client, bucket, source, key, metadata, if_none_match, config)
 
 
-def _copy_object(client, bucket, source: ObjectInfo, key, metadata, if_none_match) -> ObjectInfo:
+def _copy_object(
+    client: S3Client,
+    bucket: str,
+    source: ObjectInfo,
+    key: str,
+    metadata: Mapping[str, str],
+    if_none_match: bool,
+) -> ObjectInfo:
     """One CopyObject; its response's SHA-256 proves the copy holds the bytes we expect."""
-    args: dict = {
+    args: dict[str, Any] = {
         "Bucket": bucket,
         "Key": key,
         "CopySource": {"Bucket": bucket, "Key": source.key},
@@ -116,7 +127,7 @@ def _base64_sha256(hex_digest: str) -> str:
     return base64.b64encode(bytes.fromhex(hex_digest)).decode()
 
 
-def _head_or_none(client, bucket: str, key: str) -> ObjectInfo | None:
+def _head_or_none(client: S3Client, bucket: str, key: str) -> ObjectInfo | None:
     try:
         return head(client, bucket, key)
     except ClientError as err:
@@ -125,7 +136,15 @@ def _head_or_none(client, bucket: str, key: str) -> ObjectInfo | None:
         raise
 
 
-def _copy_parts(client, bucket, source, key, metadata, if_none_match, config) -> ObjectInfo:
+def _copy_parts(
+    client: S3Client,
+    bucket: str,
+    source: ObjectInfo,
+    key: str,
+    metadata: Mapping[str, str],
+    if_none_match: bool,
+    config: TransferConfig,
+) -> ObjectInfo:
     """Copy an object over 5 GiB in parts, in the source's own part layout where it can."""
     source = with_part_size(client, bucket, source)
     tags = source.tags if source.tags is not None else source_tags(client, bucket, source.key)
@@ -149,7 +168,8 @@ def _copy_parts(client, bucket, source, key, metadata, if_none_match, config) ->
             if error_code(err) in PRECONDITION_FAILED:
                 raise SourceChanged(f"s3 key {source.key!r} changed during the copy") from err
             raise
-        return response["CopyPartResult"]["ETag"]
+        etag: str = response["CopyPartResult"]["ETag"]
+        return etag
 
     def verify(etags: list[str]) -> None:
         if not _same_bytes(client, bucket, source, etags):
@@ -171,7 +191,7 @@ def _copy_parts(client, bucket, source, key, metadata, if_none_match, config) ->
     )
 
 
-def _same_bytes(client, bucket: str, source: ObjectInfo, etags: list[str]) -> bool:
+def _same_bytes(client: S3Client, bucket: str, source: ObjectInfo, etags: list[str]) -> bool:
     """Do the copied parts carry the source's bytes?
 
     Compare the parts' ETags with the source's. Where ETags are not MD5s (SSE-KMS) they never

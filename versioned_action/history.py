@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 
 from .errors import HistoryNotFound
-from .models import AliasTarget, HistoryEntry
+from .models import AliasRecord, AliasTarget, HistoryEntry, utc_now
 
 _EPOCH_LIMIT = 10**16  # microseconds; keys stay 16 digits until the year 2286
 
@@ -17,7 +19,32 @@ def new_id() -> str:
     return secrets.token_hex(8)
 
 
-def _target_dict(target: AliasTarget | None) -> dict | None:
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """Who makes an alias change and why, turned into a history entry per attempt."""
+
+    actor: str | None
+    reason: str | None
+    request: str | None
+
+    def entry(
+        self, name: str, alias: str, record: AliasRecord | None, target: AliasTarget | None
+    ) -> HistoryEntry:
+        return HistoryEntry(
+            name,
+            alias,
+            utc_now(),
+            record.target if record else None,
+            target,
+            self.actor,
+            self.reason,
+            id=new_id(),
+            previous_entry=record.entry if record else None,
+            request=self.request,
+        )
+
+
+def _target_dict(target: AliasTarget | None) -> dict[str, Any] | None:
     if target is None:
         return None
     return {
@@ -27,7 +54,7 @@ def _target_dict(target: AliasTarget | None) -> dict | None:
     }
 
 
-def _target(data: dict | None) -> AliasTarget | None:
+def _target(data: dict[str, Any] | None) -> AliasTarget | None:
     return None if data is None else AliasTarget(**data)
 
 
@@ -97,7 +124,8 @@ def committed(entries: list[HistoryEntry], current_entry: str | None) -> list[Hi
     """
     if current_entry is None:
         return entries
-    kept, cursor = [], current_entry
+    kept: list[HistoryEntry] = []
+    cursor: str | None = current_entry
     for entry in entries:
         if cursor is None:
             kept.append(entry)

@@ -51,7 +51,12 @@ class LifecycleOperations(Storage):
 
     @aws_call
     def delete_artifact_version(self, name: str, version: str | int) -> None:
-        """Delete one version; refused while an alias points at it."""
+        """Delete one version; refused while an alias points at it.
+
+        >>> repo.delete_artifact_version("app", 2)
+        >>> [artifact.version for artifact in repo.list_artifact_versions("app")]
+        ['LATEST', '1']
+        """
         layout.validate_name(name)
         version = layout.normalize_version(version)
         users = [a for a, t, _ in self._list_alias_records(name) if version in t.versions]
@@ -73,7 +78,12 @@ class LifecycleOperations(Storage):
         dry_run: bool = False,
     ) -> PurgeResult:
         """Delete old versions, sparing LATEST, the newest ``keep_last_n`` numbered versions,
-        anything younger than ``purge_older_than_secs``, and every version an alias uses."""
+        anything younger than ``purge_older_than_secs``, and every version an alias uses.
+
+        >>> result = repo.purge_artifact_versions("app", keep_last_n=0, purge_older_than_secs=0)
+        >>> [artifact.version for artifact in result.deleted], result.kept_for_aliases
+        (['2'], ('1',))
+        """
         layout.validate_name(name)
         for field, value in (("keep-last", keep_last_n), ("older-than", purge_older_than_secs)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -81,7 +91,8 @@ class LifecycleOperations(Storage):
         purge_time = utc_now()
         expire = purge_time - timedelta(seconds=purge_older_than_secs)
         in_use = {v for _, t, _ in self._list_alias_records(name) for v in t.versions}
-        deleted, spared = [], []
+        deleted: list[Artifact] = []
+        spared: list[str] = []
         for artifact in self._numbered(name)[keep_last_n:]:
             if artifact.update_at >= expire:
                 continue
@@ -95,13 +106,23 @@ class LifecycleOperations(Storage):
 
     @aws_call
     def purge_artifact(self, name: str) -> None:
-        """Permanently remove every version, alias and history entry of one artifact."""
+        """Permanently remove every version, alias and history entry of one artifact.
+
+        >>> repo.purge_artifact("app")
+        >>> repo.list_artifact_names(), repo.get_newest_version("app")
+        ([], None)
+        """
         layout.validate_name(name)
         self._delete_objects(self._artifact_prefix(name))
         self._purge_records(name)
 
     @aws_call
     def purge_all(self) -> None:
-        """Permanently remove everything under the prefix (and every item of the table)."""
+        """Permanently remove everything under the prefix (and every item of the table).
+
+        >>> repo.purge_all()
+        >>> repo.list_artifact_names()
+        []
+        """
         self._delete_objects(self.s3_prefix + "/" if self.s3_prefix else "")
         self._purge_records(None)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def s3path(uri: str):
+def s3path(uri: str) -> Any:  # an s3pathlib.S3Path (s3pathlib is untyped)
     """``uri`` as an ``s3pathlib.S3Path``. s3pathlib is imported here, on first use: it brings
     boto3 and half a second of imports that the action and the CLI never need (install it with
     ``pip install "versioned-action[s3pathlib]"``)."""
@@ -26,7 +28,12 @@ def s3path(uri: str):
 
 @dataclasses.dataclass(frozen=True)
 class Artifact:
-    """One stored version of an artifact (``LATEST`` or a number)."""
+    """One stored version of an artifact (``LATEST`` or a number).
+
+    >>> artifact = repo.get_artifact_version("app", 1)
+    >>> artifact.name, artifact.version, artifact.size
+    ('app', '1', 2)
+    """
 
     name: str
     version: str
@@ -40,11 +47,21 @@ class Artifact:
     metadata: dict[str, str] | None = dataclasses.field(default=None, compare=False)
 
     @property
-    def s3path(self):
-        """The version's object as an ``s3pathlib.S3Path`` (s3pathlib imported on first use)."""
+    def s3path(self) -> Any:
+        """The version's object as an ``s3pathlib.S3Path`` (s3pathlib imported on first use).
+
+        >>> repo.get_artifact_version("app", 1).s3path.key
+        'versioned-artifacts/app/versions/999999_000001'
+        """
         return s3path(self.s3uri)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict, ``update_at`` in ISO 8601.
+
+        >>> data = repo.get_artifact_version("app", 1).to_dict()
+        >>> data["version"], data["sha256"], data["update_at"]
+        ('1', '3bfc2695...', '20...+00:00')
+        """
         data = dataclasses.asdict(self)
         data["update_at"] = self.update_at.isoformat()
         return data
@@ -52,7 +69,11 @@ class Artifact:
 
 @dataclasses.dataclass(frozen=True)
 class AliasTarget:
-    """Where an alias sends traffic: a primary version and an optional weighted canary."""
+    """Where an alias sends traffic: a primary version and an optional weighted canary.
+
+    >>> repo.get_alias("app", "prod").target == AliasTarget("1")
+    True
+    """
 
     version: str
     secondary_version: str | None = None
@@ -60,12 +81,23 @@ class AliasTarget:
 
     @property
     def versions(self) -> tuple[str, ...]:
-        """The versions this target sends traffic to."""
+        """The versions this target sends traffic to.
+
+        >>> AliasTarget("2", secondary_version="1", secondary_version_weight=20).versions
+        ('2', '1')
+        """
         if self.secondary_version is None:
             return (self.version,)
         return (self.version, self.secondary_version)
 
     def describe(self) -> str:
+        """The target in words, for messages and summaries.
+
+        >>> AliasTarget("1").describe()
+        '1'
+        >>> AliasTarget("2", secondary_version="1", secondary_version_weight=20).describe()
+        '2 (80%) + 1 (20%)'
+        """
         if self.secondary_version is None:
             return self.version
         primary = 100 - (self.secondary_version_weight or 0)
@@ -77,7 +109,12 @@ class AliasTarget:
 
 @dataclasses.dataclass(frozen=True)
 class Alias:
-    """A named pointer to one version, or to two with a traffic split."""
+    """A named pointer to one version, or to two with a traffic split.
+
+    >>> prod = repo.get_alias("app", "prod")
+    >>> prod.alias, prod.version, prod.version_s3uri
+    ('prod', '1', 's3://my-bucket/versioned-artifacts/app/versions/999999_000001')
+    """
 
     name: str
     alias: str
@@ -94,22 +131,48 @@ class Alias:
 
     @property
     def target(self) -> AliasTarget:
+        """The versions and weight the alias points at, as one value.
+
+        >>> repo.get_alias("app", "prod").target
+        AliasTarget(version='1', secondary_version=None, secondary_version_weight=None)
+        """
         return AliasTarget(self.version, self.secondary_version, self.secondary_version_weight)
 
     @property
-    def version_s3path(self):
-        """The primary version's object as an ``s3pathlib.S3Path``."""
+    def version_s3path(self) -> Any:
+        """The primary version's object as an ``s3pathlib.S3Path``.
+
+        >>> repo.get_alias("app", "prod").version_s3path.uri
+        's3://my-bucket/versioned-artifacts/app/versions/999999_000001'
+        """
         return s3path(self.version_s3uri)
 
     @property
-    def secondary_version_s3path(self):
-        """The canary version's object as an ``s3pathlib.S3Path``, or None without a canary."""
+    def secondary_version_s3path(self) -> Any:
+        """The canary version's object as an ``s3pathlib.S3Path``, or None without a canary.
+
+        >>> print(repo.get_alias("app", "prod").secondary_version_s3path)
+        None
+        >>> canary = repo.put_alias(
+        ...     "app", "prod", 2, secondary_version=1, secondary_version_weight=10
+        ... )
+        >>> canary.secondary_version_s3path.key
+        'versioned-artifacts/app/versions/999999_000001'
+        """
         return (
             None if self.secondary_version_s3uri is None else s3path(self.secondary_version_s3uri)
         )
 
     def random_artifact(self, rng: random.Random | None = None) -> str:
-        """Pick the S3 URI of the primary or the secondary version by the alias's weights."""
+        """Pick the S3 URI of the primary or the secondary version by the alias's weights.
+
+        >>> import random
+        >>> canary = repo.put_alias(
+        ...     "app", "prod", 2, secondary_version=1, secondary_version_weight=10
+        ... )
+        >>> canary.random_artifact(random.Random(2))  # this draw falls in the canary's 10%
+        's3://my-bucket/versioned-artifacts/app/versions/999999_000001'
+        """
         if self.secondary_version_s3uri is None or not self.secondary_version_weight:
             return self.version_s3uri
         draw = (rng or random).randint(1, 100)
@@ -117,7 +180,13 @@ class Alias:
             return self.secondary_version_s3uri
         return self.version_s3uri
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict, ``update_at`` in ISO 8601.
+
+        >>> data = repo.get_alias("app", "prod").to_dict()
+        >>> data["alias"], data["version"], data["update_at"]
+        ('prod', '1', '20...+00:00')
+        """
         data = dataclasses.asdict(self)
         data["update_at"] = self.update_at.isoformat()
         return data
@@ -125,7 +194,12 @@ class Alias:
 
 @dataclasses.dataclass(frozen=True)
 class HistoryEntry:
-    """One recorded change of an alias; ``new`` is None when the alias was deleted."""
+    """One recorded change of an alias; ``new`` is None when the alias was deleted.
+
+    >>> created = repo.get_alias_history("app", "prod")[0]
+    >>> created.previous, created.new.version
+    (None, '1')
+    """
 
     name: str
     alias: str
@@ -138,7 +212,13 @@ class HistoryEntry:
     previous_entry: str | None = None  # id of the change this one followed
     request: str | None = None  # identity of the step that made it (survives re-runs)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict, ``changed_at`` in ISO 8601.
+
+        >>> data = repo.get_alias_history("app", "prod")[0].to_dict()
+        >>> data["new"], data["changed_at"]
+        ({'version': '1', 'secondary_version': None, 'secondary_version_weight': None}, '20...')
+        """
         data = dataclasses.asdict(self)
         data["changed_at"] = self.changed_at.isoformat()
         return data
@@ -159,11 +239,19 @@ class AliasRecord:
 
 @dataclasses.dataclass(frozen=True)
 class PurgeResult:
+    """What a purge deleted (with ``dry_run``: would delete), and the old versions it kept
+    because an alias points at them. Unpacks as ``purge_time, deleted``.
+
+    >>> result = repo.purge_artifact_versions("app", keep_last_n=0, purge_older_than_secs=0)
+    >>> [artifact.version for artifact in result.deleted], result.kept_for_aliases
+    (['2'], ('1',))
+    """
+
     purge_time: datetime
     deleted: tuple[Artifact, ...]
     kept_for_aliases: tuple[str, ...] = ()  # versions spared because an alias points at them
     dry_run: bool = False
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[datetime | list[Artifact]]:
         """Unpack like the seeds' ``(purge_time, deleted)`` tuple."""
         return iter((self.purge_time, list(self.deleted)))

@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -28,8 +29,28 @@ LATEST = layout.LATEST
 Content = bytes | str | Path | LocalContent
 
 
+class _Send(Protocol):
+    """Stores content under a key with a put's settings (what :meth:`_uploader` returns)."""
+
+    def __call__(
+        self,
+        local: LocalContent,
+        key: str,
+        *,
+        if_none_match: bool,
+        extra: dict[str, str] | None = None,
+    ) -> ObjectInfo: ...
+
+
 class Repository(AliasOperations, LifecycleOperations):
-    """Artifacts, versions and aliases in one bucket (and for ``s3-dynamodb``, one table)."""
+    """Artifacts, versions and aliases in one bucket (and for ``s3-dynamodb``, one table).
+
+    Made by :func:`~versioned_action.open_repository`; both backends share every method.
+
+    >>> repo = open_repository("s3", bucket="my-bucket", region="us-east-1")
+    >>> [artifact.version for artifact in repo.list_artifact_versions("app")]
+    ['LATEST', '2', '1']
+    """
 
     @contextmanager
     def _content(self, content: Content) -> Iterator[LocalContent]:
@@ -45,13 +66,19 @@ class Repository(AliasOperations, LifecycleOperations):
 
     @aws_call
     def bootstrap(self) -> None:
-        """Create the bucket (and table) when missing; leave existing ones untouched."""
+        """Create the bucket (and table) when missing; leave existing ones untouched.
+
+        >>> new = open_repository("s3", bucket="new-bucket", region="us-east-1")
+        >>> new.bootstrap()
+        >>> new.list_artifact_names()
+        []
+        """
         try:
             self.s3.head_bucket(Bucket=self.s3_bucket)
         except ClientError as err:
             if error_code(err) not in BUCKET_MISSING:
                 raise
-            kwargs: dict = {"Bucket": self.s3_bucket}
+            kwargs: dict[str, Any] = {"Bucket": self.s3_bucket}
             if self.aws.region != "us-east-1":
                 kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.aws.region}
             self.s3.create_bucket(**kwargs)
@@ -68,13 +95,27 @@ class Repository(AliasOperations, LifecycleOperations):
         metadata: dict[str, str] | None = None,
         tags: dict[str, str] | None = None,
     ) -> Artifact:
-        """Store ``content`` as LATEST; skip the upload when LATEST already has its sha256."""
+        """Store ``content`` as LATEST; skip the upload when LATEST already has its sha256.
+
+        ``content`` is bytes, or the path of a file.
+
+        >>> repo.put_artifact("app", b"v3").changed
+        True
+        >>> repo.put_artifact("app", b"v3").changed  # the same bytes again: no upload
+        False
+        """
         send = self._uploader(name, content_type, metadata, tags)
         with self._content(content) as local:
             artifact, _ = self._put(name, local, send)
         return artifact
 
-    def _uploader(self, name, content_type, metadata, tags) -> Callable[..., ObjectInfo]:
+    def _uploader(
+        self,
+        name: str,
+        content_type: str | None,
+        metadata: dict[str, str] | None,
+        tags: dict[str, str] | None,
+    ) -> _Send:
         """Validate a put's settings once; return what stores content under a key with them."""
         layout.validate_name(name)
         content_type = layout.validate_content_type(content_type)
@@ -82,7 +123,11 @@ class Repository(AliasOperations, LifecycleOperations):
         tags = layout.validate_tags(tags)
 
         def send(
-            local: LocalContent, key: str, *, if_none_match: bool, extra: dict | None = None
+            local: LocalContent,
+            key: str,
+            *,
+            if_none_match: bool,
+            extra: dict[str, str] | None = None,
         ) -> ObjectInfo:
             return transfer.upload(
                 self.s3,
@@ -98,7 +143,9 @@ class Repository(AliasOperations, LifecycleOperations):
 
         return send
 
-    def _put(self, name: str, local: LocalContent, send) -> tuple[Artifact, ObjectInfo | None]:
+    def _put(
+        self, name: str, local: LocalContent, send: _Send
+    ) -> tuple[Artifact, ObjectInfo | None]:
         current = self._latest(name)
         if current is None or current.size != local.size:
             transfer.prepare_upload(local, self.transfer)
@@ -110,7 +157,14 @@ class Repository(AliasOperations, LifecycleOperations):
 
     @aws_call
     def publish_artifact_version(self, name: str) -> Artifact:
-        """Snapshot LATEST as the next number; return the newest version if it is unchanged."""
+        """Snapshot LATEST as the next number; return the newest version if it is unchanged.
+
+        >>> _ = repo.put_artifact("app", b"v3")
+        >>> repo.publish_artifact_version("app").version
+        '3'
+        >>> repo.publish_artifact_version("app").changed  # LATEST is version 3 already
+        False
+        """
         layout.validate_name(name)
         return self._publish(name)
 
@@ -124,7 +178,12 @@ class Repository(AliasOperations, LifecycleOperations):
         tags: dict[str, str] | None = None,
     ) -> tuple[Artifact, Artifact]:
         """Put ``content`` as LATEST and publish exactly these bytes, even if another writer
-        replaces LATEST in between (then the version is uploaded from ``content`` itself)."""
+        replaces LATEST in between (then the version is uploaded from ``content`` itself).
+
+        >>> latest, version = repo.put_and_publish("app", b"v3")
+        >>> latest.version, version.version, version.changed
+        ('LATEST', '3', True)
+        """
         send = self._uploader(name, content_type, metadata, tags)
         with self._content(content) as local:
             latest, receipt = self._put(name, local, send)
@@ -150,13 +209,25 @@ class Repository(AliasOperations, LifecycleOperations):
 
     @aws_call
     def get_artifact_version(self, name: str, version: str | int | None = None) -> Artifact:
-        """One version (LATEST by default)."""
+        """One version (LATEST by default).
+
+        >>> repo.get_artifact_version("app", 1).s3uri
+        's3://my-bucket/versioned-artifacts/app/versions/999999_000001'
+        >>> repo.get_artifact_version("app").sha256 == repo.get_artifact_version("app", 2).sha256
+        True
+        """
         return self._get(layout.validate_name(name), layout.normalize_version(version))
 
     @aws_call
     def get_newest_version(self, name: str) -> Artifact | None:
         """The newest published version (not LATEST), or None; reads the top of the
-        numbering, not every version."""
+        numbering, not every version.
+
+        >>> repo.get_newest_version("app").version
+        '2'
+        >>> print(repo.get_newest_version("unpublished"))
+        None
+        """
         layout.validate_name(name)
         tip = self._newest(name)
         if tip.newest is not None or tip.highest == 0:
@@ -167,7 +238,11 @@ class Repository(AliasOperations, LifecycleOperations):
     @aws_call
     def get_newest_version_number(self, name: str) -> str | None:
         """The number of the newest published version, or None, without reading the version
-        itself (a promote reads it anyway, to check it exists)."""
+        itself (a promote reads it anyway, to check it exists).
+
+        >>> repo.get_newest_version_number("app")
+        '2'
+        """
         layout.validate_name(name)
         return self._newest_number(name)
 
@@ -177,14 +252,22 @@ class Repository(AliasOperations, LifecycleOperations):
 
     @aws_call
     def list_artifact_versions(self, name: str) -> list[Artifact]:
-        """All live versions, LATEST first, then newest first."""
+        """All live versions, LATEST first, then newest first.
+
+        >>> [artifact.version for artifact in repo.list_artifact_versions("app")]
+        ['LATEST', '2', '1']
+        """
         return self._list_versions(layout.validate_name(name))
 
     @aws_call
     def list_artifact_names(self) -> list[str]:
-        """Names of all artifacts under the prefix."""
+        """Names of all artifacts under the prefix.
+
+        >>> repo.list_artifact_names()
+        ['app']
+        """
         prefix = self.s3_prefix + "/" if self.s3_prefix else ""
-        names = []
+        names: list[str] = []
         paginator = self.s3.get_paginator("list_objects_v2")
         try:
             for page in paginator.paginate(Bucket=self.s3_bucket, Prefix=prefix, Delimiter="/"):
@@ -198,7 +281,14 @@ class Repository(AliasOperations, LifecycleOperations):
     def download_artifact(
         self, name: str, path: str | Path, version: str | int | None = None
     ) -> Artifact:
-        """Stream a version to ``path``, verifying its sha256; nothing is left on failure."""
+        """Stream a version to ``path``, verifying its sha256; nothing is left on failure.
+
+        >>> from pathlib import Path
+        >>> repo.download_artifact("app", "app.bin", version=1).size
+        2
+        >>> Path("app.bin").read_bytes()
+        b'v1'
+        """
         layout.validate_name(name)
         version = layout.normalize_version(version)
         stored = self._get(name, version)
@@ -211,9 +301,16 @@ class Repository(AliasOperations, LifecycleOperations):
 
     @aws_call
     def get_artifact_content(self, name: str, version: str | int | None = None) -> bytes:
-        """The whole content in memory; for large files use :meth:`download_artifact`."""
+        """The whole content in memory; for large files use :meth:`download_artifact`.
+
+        >>> repo.get_artifact_content("app")
+        b'v2'
+        >>> repo.get_artifact_content("app", 1)
+        b'v1'
+        """
         layout.validate_name(name)
         version = layout.normalize_version(version)
         self._get(name, version)
         response = self.s3.get_object(Bucket=self.s3_bucket, Key=self.object_key(name, version))
-        return response["Body"].read()
+        content: bytes = response["Body"].read()
+        return content

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -20,6 +20,9 @@ from .errors import BucketNotFound, VersionedError
 from .models import AliasRecord, AliasTarget, Artifact, HistoryEntry
 from .publishing import Claim, Tip
 from .transfer import ObjectInfo, TransferConfig
+
+if TYPE_CHECKING:
+    from .aws import S3Client
 
 
 class Storage(abc.ABC):
@@ -37,23 +40,29 @@ class Storage(abc.ABC):
         aws_region: str | None = None,
         endpoint_url: str | None = None,
         transfer_config: TransferConfig | None = None,
-    ):
+    ) -> None:
         self.s3_bucket = layout.validate_bucket(s3_bucket)
         self.s3_prefix = layout.validate_prefix(s3_prefix)
         self.suffix = layout.validate_suffix(suffix)
         self.aws = AwsSettings.resolve(aws_region, endpoint_url)
         self.transfer = transfer_config or TransferConfig()
-        self.s3 = self.aws.s3_client(max_pool=max(16, self.transfer.max_workers * 2))
+        self.s3: S3Client = self.aws.s3_client(max_pool=max(16, self.transfer.max_workers * 2))
         self.claim_lease = publishing.claim_lease()
 
-    def _error_context(self) -> dict:
+    def _error_context(self) -> dict[str, Any]:
         return {"bucket": self.s3_bucket, "region": self.aws.region, "prefix": self.s3_prefix}
 
     # ----- what a backend provides ---------------------------------------------------------
 
     @abc.abstractmethod
     def object_key(self, name: str, version: str) -> str:
-        """S3 key of a version's content."""
+        """S3 key of a version's content.
+
+        >>> repo.object_key("app", "1")
+        'versioned-artifacts/app/versions/999999_000001'
+        >>> repo.object_key("app", LATEST)
+        'versioned-artifacts/app/versions/000000_LATEST'
+        """
 
     @abc.abstractmethod
     def _get(self, name: str, version: str) -> Artifact:
@@ -103,7 +112,12 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     def _write_alias(
-        self, name: str, alias: str, target: AliasTarget | None, token, entry: HistoryEntry
+        self,
+        name: str,
+        alias: str,
+        target: AliasTarget | None,
+        token: object,
+        entry: HistoryEntry,
     ) -> datetime:
         """Set (or with ``target=None`` delete) the alias if it still matches ``token``, naming
         ``entry``, and record ``entry`` so that no move ever lacks it; raise Conflict when the
@@ -129,6 +143,11 @@ class Storage(abc.ABC):
         return f"s3://{self.s3_bucket}/{self.s3_prefix}"
 
     def s3uri(self, name: str, version: str) -> str:
+        """S3 URI of a version's content.
+
+        >>> repo.s3uri("app", "1")
+        's3://my-bucket/versioned-artifacts/app/versions/999999_000001'
+        """
         return layout.s3_uri(self.s3_bucket, self.object_key(name, version))
 
     def _artifact_prefix(self, name: str) -> str:

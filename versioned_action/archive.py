@@ -16,8 +16,9 @@ import posixpath
 import stat
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import InvalidEnvironment, InvalidInput
 
@@ -37,7 +38,7 @@ class Member:
     target: str = ""  # of a link, as stored
 
 
-def source_date_epoch(environ) -> int:
+def source_date_epoch(environ: Mapping[str, str]) -> int:
     """The fixed mtime of every entry: ``SOURCE_DATE_EPOCH`` when set, else 0."""
     value = (environ.get("SOURCE_DATE_EPOCH") or "").strip()
     if not value:
@@ -51,7 +52,7 @@ def scan(root: Path) -> list[Member]:
     """Every entry below ``root``, sorted by path; raise InvalidInput (``path``) for what
     cannot be archived faithfully."""
     top = Path(os.path.realpath(root))
-    members = []
+    members: list[Member] = []
     pending = [""]
     while pending:
         relative = pending.pop()
@@ -73,7 +74,7 @@ def _check_name(name: str) -> None:
         raise InvalidInput(_FIELD, f"{name!r} is not a UTF-8 file name") from err
 
 
-def _member(top: Path, name: str, entry: os.DirEntry) -> Member:
+def _member(top: Path, name: str, entry: os.DirEntry[str]) -> Member:
     mode = entry.stat(follow_symlinks=False).st_mode
     if stat.S_ISLNK(mode):
         return Member(name, "link", target=_link_target(top, name))
@@ -117,7 +118,7 @@ def _info(member: Member, mtime: int) -> tarfile.TarInfo:
     return info
 
 
-def write(root: Path, out, mtime: int = 0) -> None:
+def write(root: Path, out: BinaryIO, mtime: int = 0) -> None:
     """Write the tar of ``root`` to the binary file ``out``, file by file (streamed)."""
     top = Path(os.path.realpath(root))
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT, encoding="utf-8") as tar:

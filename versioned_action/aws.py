@@ -13,13 +13,40 @@ import contextlib
 import contextvars
 import dataclasses
 import ipaddress
-import math
 import os
 import re
 import urllib.parse
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .aws_failures import REQUEST_PARAMS
 from .errors import InvalidEnvironment, InvalidInput
+
+if TYPE_CHECKING:
+    from botocore.awsrequest import AWSResponse
+    from botocore.client import BaseClient
+    from botocore.session import Session
+
+    class S3Client(BaseClient):
+        """An S3 client as botocore builds it: BaseClient plus the operations we call, each
+        taking keyword arguments only and answering a parsed response."""
+
+        def abort_multipart_upload(self, **kwargs: Any) -> dict[str, Any]: ...
+        def complete_multipart_upload(self, **kwargs: Any) -> dict[str, Any]: ...
+        def copy_object(self, **kwargs: Any) -> dict[str, Any]: ...
+        def create_bucket(self, **kwargs: Any) -> dict[str, Any]: ...
+        def create_multipart_upload(self, **kwargs: Any) -> dict[str, Any]: ...
+        def delete_object(self, **kwargs: Any) -> dict[str, Any]: ...
+        def delete_objects(self, **kwargs: Any) -> dict[str, Any]: ...
+        def get_object(self, **kwargs: Any) -> dict[str, Any]: ...
+        def get_object_tagging(self, **kwargs: Any) -> dict[str, Any]: ...
+        def head_bucket(self, **kwargs: Any) -> dict[str, Any]: ...
+        def head_object(self, **kwargs: Any) -> dict[str, Any]: ...
+        def list_objects_v2(self, **kwargs: Any) -> dict[str, Any]: ...
+        def put_object(self, **kwargs: Any) -> dict[str, Any]: ...
+        def upload_part(self, **kwargs: Any) -> dict[str, Any]: ...
+        def upload_part_copy(self, **kwargs: Any) -> dict[str, Any]: ...
+
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 15.0
@@ -32,17 +59,21 @@ _KEPT_PARAMS = ("Bucket", "Key", "CopySource", "Prefix")
 S3_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 # The caller's botocore session that repositories built inside ``client_session`` take their
 # credentials and default region from (None: botocore's default chain, as for the action).
-_SESSION: contextvars.ContextVar = contextvars.ContextVar("versioned_session", default=None)
+_SESSION: contextvars.ContextVar[Session | None] = contextvars.ContextVar(
+    "versioned_session", default=None
+)
+_Number = TypeVar("_Number", int, float)
 
 
-def botocore_session(session):
+def botocore_session(session: object) -> Session:
     """The botocore session behind ``session``: a boto3 ``Session`` or a botocore one."""
     inner = getattr(session, "_session", None)  # where a boto3 Session keeps its botocore one
-    return session if inner is None else inner
+    # boto3 ships no types: what is not a boto3 Session is taken to be a botocore one
+    return cast("Session", session if inner is None else inner)
 
 
 @contextlib.contextmanager
-def client_session(session):
+def client_session(session: object) -> Iterator[None]:
     """Repositories built inside take their clients' credentials (and, when none is given,
     their region) from ``session``, a boto3 or botocore session; None changes nothing."""
     token = _SESSION.set(None if session is None else botocore_session(session))
@@ -52,7 +83,7 @@ def client_session(session):
         _SESSION.reset(token)
 
 
-def session_credentials(session) -> dict[str, str]:
+def session_credentials(session: Session | None) -> dict[str, str | None]:
     """A botocore session's current credentials, as PynamoDB takes them ({} with none)."""
     found = None if session is None else session.get_credentials()
     if found is None:
@@ -116,6 +147,7 @@ def check_endpoint(value: str, field: str = "endpoint-url") -> str:
 
 
 def check_region(value: str, custom_endpoint: bool, field: str = "aws-region") -> str:
+    """``value`` if it is a region name (see :func:`region_problem`); else InvalidInput."""
     problem = region_problem(value, custom_endpoint)
     if problem:
         raise InvalidInput(field, problem)
@@ -137,6 +169,7 @@ def resolve_endpoint(service: str, explicit: str | None) -> str | None:
 
 
 def resolve_region(explicit: str | None, custom_endpoint: bool = False) -> str:
+    """Explicit region, else ``AWS_REGION``, else ``AWS_DEFAULT_REGION``; one is required."""
     if explicit:
         return check_region(explicit, custom_endpoint)
     for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
@@ -151,22 +184,25 @@ def resolve_region(explicit: str | None, custom_endpoint: bool = False) -> str:
     )
 
 
-def env_number(variable: str, default, kind: type, low, high):
+def env_number(
+    variable: str, default: _Number, kind: type[_Number], low: _Number, high: _Number
+) -> _Number:
     """A number from the environment within [low, high]; the default when unset or blank."""
     raw = os.environ.get(variable, "").strip()
     if not raw:
         return default
+    value: _Number | None
     try:
         value = kind(raw)
     except ValueError:
-        value = math.nan
-    if not low <= value <= high:  # also refuses nan
+        value = None
+    if value is None or not low <= value <= high:  # also refuses nan
         unit = "a whole number" if kind is int else "a number of seconds"
         raise InvalidEnvironment(variable, f"{raw!r} is not {unit} in {low}..{high}")
     return value
 
 
-def _remember_params(params, context, **_):
+def _remember_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     """botocore ``provide-client-params``: keep what names the resource, for AccessDenied."""
     kept = {k: params[k] for k in _KEPT_PARAMS if k in params}
     objects = (params.get("Delete") or {}).get("Objects") or []
@@ -176,7 +212,9 @@ def _remember_params(params, context, **_):
     context[REQUEST_PARAMS] = kept
 
 
-def _attach_params(http_response, parsed, context, **_):
+def _attach_params(
+    http_response: AWSResponse, parsed: object, context: dict[str, Any], **_: Any
+) -> None:
     """botocore ``after-call``: put the kept params into an error response (-> ClientError)."""
     if http_response.status_code >= 300 and isinstance(parsed, dict):
         parsed[REQUEST_PARAMS] = context.get(REQUEST_PARAMS, {})
@@ -193,7 +231,7 @@ class AwsSettings:
     read_timeout: float = DEFAULT_READ_TIMEOUT  # seconds to wait for the next bytes
     max_attempts: int = DEFAULT_MAX_ATTEMPTS  # per request, the first one included
     # the botocore session clients are built from (``client_session``); None: a new one each
-    session: object = dataclasses.field(default=None, compare=False, repr=False)
+    session: Session | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @classmethod
     def resolve(cls, region: str | None = None, endpoint_url: str | None = None) -> AwsSettings:
@@ -224,13 +262,13 @@ class AwsSettings:
         waits = self.max_attempts * (self.connect_timeout + self.read_timeout)
         return waits + sum(min(2.0**i, MAX_BACKOFF) for i in range(self.max_attempts - 1))
 
-    def s3_client(self, max_pool: int = 16):
+    def s3_client(self, max_pool: int = 16) -> S3Client:
         """An S3 client; off AWS, checksums only where required so any S3 clone accepts uploads."""
         # botocore itself: boto3's session would also import s3transfer, which we never use
         import botocore.session
         from botocore.config import Config
 
-        options: dict = {
+        options: dict[str, Any] = {
             "connect_timeout": self.connect_timeout,
             "read_timeout": self.read_timeout,
             "retries": {"mode": "standard", "total_max_attempts": self.max_attempts},
@@ -251,4 +289,5 @@ class AwsSettings:
         )
         client.meta.events.register("provide-client-params.s3", _remember_params)
         client.meta.events.register("after-call.s3", _attach_params)
-        return client
+        # botocore adds the operations at run time, from the service model
+        return cast("S3Client", client)

@@ -24,7 +24,7 @@ CHUNK = MiB
 class LocalContent:
     """A seekable local source read by offset from several threads: bytes, a path or a stream."""
 
-    def __init__(self, source: bytes | bytearray | memoryview | str | os.PathLike | BinaryIO):
+    def __init__(self, source: bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO):
         self._lock = threading.Lock()
         self._buffer: memoryview | None = None
         self._file: BinaryIO | None = None
@@ -55,6 +55,7 @@ class LocalContent:
         return spool, True
 
     def read(self, offset: int, length: int) -> bytes:
+        """``length`` bytes from ``offset`` (fewer at the end); safe from several threads."""
         if self._buffer is not None:
             return bytes(self._buffer[offset : offset + length])
         assert self._file is not None
@@ -83,7 +84,7 @@ class LocalContent:
         digest = hashlib.sha256()
         crcs: list[int] = []
         with ThreadPoolExecutor(max_workers=1) as side:
-            pending: list[Future] = []
+            pending: list[Future[None]] = []
             for offset in range(0, self.size, CHUNK):
                 chunk = self.read(offset, CHUNK)
                 pending.append(side.submit(_crc_step, crcs, chunk, offset % part_size == 0))
@@ -108,13 +109,14 @@ class LocalContent:
         return crc32_header(value)
 
     def close(self) -> None:
+        """Close the file this content opened or spooled (a caller's stream stays open)."""
         if self._owned and self._file is not None:
             self._file.close()
 
     def __enter__(self) -> LocalContent:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

@@ -14,7 +14,7 @@ import hashlib
 import os
 import secrets
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from botocore.exceptions import (
     ClientError,
@@ -31,6 +31,11 @@ from .layout import s3_uri
 from .progress import Progress
 from .transfer import ObjectInfo, object_info
 
+if TYPE_CHECKING:
+    from botocore.response import StreamingBody
+
+    from .aws import S3Client
+
 MAX_RESUMES = 5
 # What a body broken off midway raises while it is read (botocore wraps urllib3's errors).
 _BROKEN = (
@@ -43,7 +48,7 @@ _BROKEN = (
 
 
 def download(
-    client, bucket: str, key: str, dest: Path, *, etag: str | None = None
+    client: S3Client, bucket: str, key: str, dest: Path, *, etag: str | None = None
 ) -> tuple[ObjectInfo, str]:
     """Stream ``key`` into ``dest`` and verify its size and recorded sha256; return the
     object's info and the sha256 of the bytes written.
@@ -84,7 +89,14 @@ def _create_beside(dest: Path) -> tuple[Path, BinaryIO]:
         return tmp, os.fdopen(fd, "wb")
 
 
-def _receive(client, bucket: str, info: ObjectInfo, body, out: BinaryIO, progress: Progress) -> str:
+def _receive(
+    client: S3Client,
+    bucket: str,
+    info: ObjectInfo,
+    body: StreamingBody,
+    out: BinaryIO,
+    progress: Progress,
+) -> str:
     """Copy ``body`` into ``out``, resuming up to MAX_RESUMES times; the hex sha256."""
     digest, written, resumes = hashlib.sha256(), 0, 0
     while True:
@@ -116,7 +128,9 @@ def _receive(client, bucket: str, info: ObjectInfo, body, out: BinaryIO, progres
     return digest.hexdigest()
 
 
-def _resume(client, bucket: str, info: ObjectInfo, offset: int):
+def _resume(
+    client: S3Client, bucket: str, info: ObjectInfo, offset: int
+) -> tuple[StreamingBody, int]:
     """The rest of the object from ``offset`` (same ETag), and where that body starts."""
     try:
         response = client.get_object(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from .errors import InvalidInput
 
@@ -156,6 +157,7 @@ def validate_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def validate_content_type(content_type: str | None) -> str | None:
+    """A MIME type like ``type/subtype`` (parameters allowed), or None."""
     if content_type is None or content_type == "":
         return None
     if not _CONTENT_TYPE_RE.fullmatch(content_type):
@@ -164,6 +166,7 @@ def validate_content_type(content_type: str | None) -> str | None:
 
 
 def validate_prefix(prefix: str) -> str:
+    """A plain S3 key prefix, without leading or trailing slashes."""
     prefix = prefix.strip("/")
     if ".." in prefix or "//" in prefix or not _PREFIX_RE.fullmatch(prefix):
         raise InvalidInput("prefix", f"{prefix!r} must be a plain S3 key prefix like 'a/b'")
@@ -171,18 +174,21 @@ def validate_prefix(prefix: str) -> str:
 
 
 def validate_suffix(suffix: str) -> str:
+    """A file suffix like ``.zip`` or ``.tar.gz`` (or none)."""
     if not _SUFFIX_RE.fullmatch(suffix or ""):
         raise InvalidInput("suffix", f"{suffix!r} must look like '.zip' or '.tar.gz'")
     return suffix or ""
 
 
 def validate_bucket(bucket: str) -> str:
+    """An S3 bucket name."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket or ""):
         raise InvalidInput("bucket", f"{bucket!r} is not a valid S3 bucket name")
     return bucket
 
 
 def validate_table(table: str) -> str:
+    """A DynamoDB table name."""
     if not re.fullmatch(r"[A-Za-z0-9_.-]{3,255}", table or ""):
         raise InvalidInput("table", f"{table!r} is not a valid DynamoDB table name")
     return table
@@ -197,10 +203,12 @@ def version_sk(version: str) -> str:
 
 
 def version_from_sk(sk: str) -> str:
+    """Inverse of :func:`version_sk`."""
     return LATEST if sk == LATEST else str(int(sk))
 
 
 def alias_pk(name: str) -> str:
+    """Partition of an artifact's aliases (the peer library's)."""
     return f"__{name}-alias"
 
 
@@ -234,10 +242,12 @@ def s3only_version_from_filename(filename: str, suffix: str) -> str | None:
 
 
 def join_key(*parts: str) -> str:
+    """S3 key of ``parts`` joined by ``/``, empty parts and stray slashes dropped."""
     return "/".join(p.strip("/") for p in parts if p.strip("/"))
 
 
 def s3_uri(bucket: str, key: str) -> str:
+    """``s3://bucket/key``."""
     return f"s3://{bucket}/{key}"
 
 
@@ -264,7 +274,7 @@ def encode_alias_document(
     return json.dumps(document).encode()
 
 
-def decode_alias_document(raw: bytes) -> dict:
+def decode_alias_document(raw: bytes) -> dict[str, Any]:
     """Version, secondary version and weight from an alias JSON document."""
     document = json.loads(raw)
     secondary = document.get("secondary_version")

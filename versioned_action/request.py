@@ -10,8 +10,9 @@ import dataclasses
 import json
 import mimetypes
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from . import BACKENDS, DEFAULT_PREFIX, DEFAULT_TABLE, archive, aws, layout
 from .errors import InvalidInput, input_hint
@@ -77,6 +78,8 @@ DEFAULTS = {
     "limit": "20",
 }
 MAX_HISTORY = 1000
+_Inputs = Mapping[str, str]  # the raw strings, by input name
+_Fields = dict[str, Any]  # the Request's fields as they are checked
 
 
 def step_identity(context: Mapping[str, str]) -> str:
@@ -104,7 +107,7 @@ def parse_mapping(field: str, value: str) -> dict[str, str]:
         return {}
     if text.startswith("{"):
         try:
-            data = json.loads(text)
+            data: dict[str, Any] = json.loads(text)  # text starting with "{" is an object
         except json.JSONDecodeError as err:
             raise InvalidInput(field, f"not valid JSON: {err.msg} at line {err.lineno}") from err
         if not all(isinstance(v, str) for v in data.values()):
@@ -135,6 +138,7 @@ def parse_duration(field: str, value: str) -> int:
 
 
 def parse_int(field: str, value: str, low: int, high: int) -> int:
+    """A whole number in ``low..high``; anything else is an error."""
     if not value.strip().isdecimal() or not value.isascii() or not low <= int(value) <= high:
         raise InvalidInput(field, f"{value!r} is not a whole number {low}..{high}")
     return int(value)
@@ -221,7 +225,7 @@ def parse(values: Mapping[str, str], context: Mapping[str, str] | None = None) -
         suffix=layout.validate_suffix(get.get("suffix", "")),
         create_resources=parse_bool("create-resources", get.get("create-resources", ""), False),
     )
-    fields: dict = {"operation": operation, "settings": settings}
+    fields: _Fields = {"operation": operation, "settings": settings}
     name = get.get("name", "")
     if name or operation != "list":
         fields["name"] = layout.validate_name(name)
@@ -244,7 +248,7 @@ def parse(values: Mapping[str, str], context: Mapping[str, str] | None = None) -
     return Request(**fields)
 
 
-def _check_put(get, fields, context):
+def _check_put(get: _Inputs, fields: _Fields, context: _Inputs) -> None:
     if not get.get("path"):
         raise InvalidInput("path", "required for put: the file or directory to upload")
     path = Path(get["path"])
@@ -279,15 +283,15 @@ def _check_put(get, fields, context):
     fields["publish"] = parse_bool("publish", get.get("publish", ""), False)
 
 
-def _int_input(get, field: str, low: int, high: int) -> int:
+def _int_input(get: _Inputs, field: str, low: int, high: int) -> int:
     return parse_int(field, get.get(field) or DEFAULTS[field], low, high)
 
 
-def _check_publish(get, fields, context):
+def _check_publish(get: _Inputs, fields: _Fields, context: _Inputs) -> None:
     pass
 
 
-def _check_promote(get, fields, context):
+def _check_promote(get: _Inputs, fields: _Fields, context: _Inputs) -> None:
     if "alias" not in fields:
         raise InvalidInput("alias", "required for promote: the alias to move")
     if fields.get("version") and fields.get("from_alias"):
@@ -306,12 +310,12 @@ def _check_promote(get, fields, context):
         )
 
 
-def _check_rollback(get, fields, context):
+def _check_rollback(get: _Inputs, fields: _Fields, context: _Inputs) -> None:
     if "alias" not in fields:
         raise InvalidInput("alias", "required for rollback: the alias to roll back")
 
 
-def _check_get(get, fields, context):
+def _check_get(get: _Inputs, fields: _Fields, context: _Inputs) -> None:
     if fields.get("alias") and fields.get("version"):
         raise InvalidInput("version", f"cannot be combined with {input_hint('alias')}")
     if get.get("path"):
@@ -321,29 +325,29 @@ def _check_get(get, fields, context):
         fields["path"] = path
 
 
-def _check_list(get, fields, context):
+def _check_list(get: _Inputs, fields: _Fields, context: _Inputs) -> None:
     pass
 
 
-def _check_purge(get, fields, context):
+def _check_purge(get: _Inputs, fields: _Fields, context: _Inputs) -> None:
     fields["keep_last"] = _int_input(get, "keep-last", 0, layout.MAX_VERSION)
     fields["older_than"] = parse_duration(
         "older-than", get.get("older-than") or DEFAULTS["older-than"]
     )
 
 
-def _check_history(get, fields, context):
+def _check_history(get: _Inputs, fields: _Fields, context: _Inputs) -> None:
     if "alias" not in fields:
         raise InvalidInput("alias", "required for history: the alias whose changes to show")
     fields["limit"] = _int_input(get, "limit", 1, MAX_HISTORY)
 
 
-def _check_delete_alias(get, fields, context):
+def _check_delete_alias(get: _Inputs, fields: _Fields, context: _Inputs) -> None:
     if "alias" not in fields:
         raise InvalidInput("alias", "required for delete-alias: the alias to delete")
 
 
-_CHECKS = {
+_CHECKS: dict[str, Callable[[_Inputs, _Fields, _Inputs], None]] = {
     "put": _check_put,
     "publish": _check_publish,
     "promote": _check_promote,

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -25,6 +26,9 @@ from .content import LocalContent, MiB, PartBody, crc32_header
 from .errors import Conflict
 from .layout import META_SHA256, META_TOKEN, s3_uri
 from .progress import Progress
+
+if TYPE_CHECKING:
+    from .aws import S3Client
 
 MAX_PARTS = 10_000
 
@@ -43,6 +47,8 @@ class KeyExists(Conflict):
 
 @dataclasses.dataclass(frozen=True)
 class TransferConfig:
+    """When an upload goes multipart, in parts of what size, sent by how many threads."""
+
     multipart_threshold: int = 16 * MiB
     part_size: int = 8 * MiB
     max_workers: int = 6
@@ -68,6 +74,7 @@ class ObjectInfo:
 
     @property
     def sha256(self) -> str | None:
+        """The sha256 this tool recorded in the metadata, if any."""
         return self.metadata.get(META_SHA256)
 
     @property
@@ -77,11 +84,12 @@ class ObjectInfo:
 
     @property
     def parts_count(self) -> int:
+        """How many parts the object was uploaded in (its ETag's ``-N``; 1 for one piece)."""
         _, _, count = self.etag.strip('"').partition("-")
         return int(count) if count.isdigit() else 1
 
 
-def response_time(response: dict) -> datetime:
+def response_time(response: dict[str, Any]) -> datetime:
     """Server time of a response (its Date header): S3's LastModified without another HEAD."""
     date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
     try:
@@ -90,7 +98,7 @@ def response_time(response: dict) -> datetime:
         return datetime.now(UTC).replace(microsecond=0)  # S3 keeps whole seconds too
 
 
-def object_info(key: str, response: dict) -> ObjectInfo:
+def object_info(key: str, response: dict[str, Any]) -> ObjectInfo:
     """What a HEAD or GET response tells about the object at ``key``."""
     return ObjectInfo(
         key=key,
@@ -102,22 +110,26 @@ def object_info(key: str, response: dict) -> ObjectInfo:
     )
 
 
-def head(client, bucket: str, key: str) -> ObjectInfo:
+def head(client: S3Client, bucket: str, key: str) -> ObjectInfo:
+    """HEAD ``key``; a missing key raises the ClientError."""
     return object_info(key, client.head_object(Bucket=bucket, Key=key))
 
 
-def _tagging(tags: Mapping[str, str] | None) -> dict:
+def _tagging(tags: Mapping[str, str] | None) -> dict[str, str]:
     return {"Tagging": urllib.parse.urlencode(dict(tags))} if tags else {}
 
 
-def object_args(metadata, content_type, tags) -> dict:
-    args: dict = {"Metadata": dict(metadata), **_tagging(tags)}
+def object_args(
+    metadata: Mapping[str, str], content_type: str | None, tags: Mapping[str, str] | None
+) -> dict[str, Any]:
+    """The request arguments that give a new object its metadata, content type and tags."""
+    args: dict[str, Any] = {"Metadata": dict(metadata), **_tagging(tags)}
     if content_type:
         args["ContentType"] = content_type
     return args
 
 
-def _conditional(call: Callable[[], dict], key: str) -> dict:
+def _conditional(call: Callable[[], dict[str, Any]], key: str) -> dict[str, Any]:
     try:
         return call()
     except ClientError as err:
@@ -127,6 +139,7 @@ def _conditional(call: Callable[[], dict], key: str) -> dict:
 
 
 def part_ranges(size: int, part_size: int) -> list[tuple[int, int, int]]:
+    """(part number, offset, length) of each part of ``size`` bytes."""
     return [
         (number, offset, min(part_size, size - offset))
         for number, offset in enumerate(range(0, size, part_size), start=1)
@@ -134,8 +147,16 @@ def part_ranges(size: int, part_size: int) -> list[tuple[int, int, int]]:
 
 
 def multipart_write(
-    client, bucket, key, write_args, ranges, send_part, if_none_match, config, verify=None
-):
+    client: S3Client,
+    bucket: str,
+    key: str,
+    write_args: Mapping[str, Any],
+    ranges: list[tuple[int, int, int]],
+    send_part: Callable[[str, int, int, int], dict[str, Any] | str],
+    if_none_match: bool,
+    config: TransferConfig,
+    verify: Callable[[list[str]], None] | None = None,
+) -> dict[str, Any]:
     """Create a multipart upload, send parts in parallel, verify, complete; abort on failure."""
     upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, **write_args)["UploadId"]
     try:
@@ -174,7 +195,9 @@ def multipart_write(
         raise
 
 
-def _completed(client, bucket: str, key: str, etag: str, write_args: dict) -> dict | None:
+def _completed(
+    client: S3Client, bucket: str, key: str, etag: str, write_args: Mapping[str, Any]
+) -> dict[str, Any] | None:
     """The HEAD of ``key`` if it is the object our parts and metadata make, else None."""
     try:
         response = client.head_object(Bucket=bucket, Key=key)
@@ -194,7 +217,7 @@ def prepare_upload(content: LocalContent, config: TransferConfig) -> None:
 
 
 def upload(
-    client,
+    client: S3Client,
     bucket: str,
     key: str,
     content: LocalContent,
@@ -219,11 +242,11 @@ def upload(
             key,
         )
         progress.advance(content.size)
-        part_size = None
+        part_size: int | None = None
     else:
         part_size = config.part_size_for(content.size)
 
-        def send(upload_id: str, number: int, offset: int, length: int) -> dict:
+        def send(upload_id: str, number: int, offset: int, length: int) -> dict[str, Any]:
             body = PartBody(content, offset, length)
             checksum = content.part_crc32(offset, length)  # S3 checks every part by it
             response = client.upload_part(

@@ -13,94 +13,25 @@ from __future__ import annotations
 import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import Any
 
 from botocore.exceptions import ClientError
-from pynamodb.attributes import (
-    BooleanAttribute,
-    NumberAttribute,
-    UnicodeAttribute,
-    UTCDateTimeAttribute,
-)
 from pynamodb.connection import Connection
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from .. import history, layout, transfer
-from ..aws import AwsSettings, session_credentials
 from ..aws_failures import KEY_MISSING, error_code
 from ..errors import ArtifactNotFound, Conflict, VersionNotFound
 from ..models import AliasRecord, AliasTarget, Artifact, HistoryEntry, utc_now
 from ..publishing import Claim, Tip
 from ..repository import LATEST, Repository
 from ..transfer import ObjectInfo
+from .dynamodb_models import AliasItem, ArtifactItem, bind, timeouts
 
 _CONFLICT_CODES = ("ConditionalCheckFailedException", "TransactionCanceledException")
 DELETE_WORKERS = 8
-
-
-def _models(table: str, aws: AwsSettings):
-    """PynamoDB models bound to one table; the schema is the peer library's."""
-
-    def meta():
-        return type(
-            "Meta",
-            (),
-            {
-                "table_name": table,
-                "region": aws.region,
-                "host": aws.dynamodb_endpoint,
-                "billing_mode": PAY_PER_REQUEST_BILLING_MODE,
-                **_timeouts(aws),
-            },
-        )
-
-    class Item(Model):
-        Meta = meta()
-        pk = UnicodeAttribute(hash_key=True)
-        sk = UnicodeAttribute(range_key=True)
-
-    class ArtifactItem(Item):
-        Meta = meta()
-        update_at = UTCDateTimeAttribute()
-        is_deleted = BooleanAttribute(default=False)
-        sha256 = UnicodeAttribute()
-        # ours (the peer ignores them): a claimed number whose content is coming, who claimed
-        # it, and the object's size
-        pending = BooleanAttribute(null=True)
-        owner = UnicodeAttribute(null=True)
-        size = NumberAttribute(null=True)
-
-    class AliasItem(Item):
-        Meta = meta()
-        update_at = UTCDateTimeAttribute()
-        version = UnicodeAttribute()
-        secondary_version = UnicodeAttribute(null=True)
-        secondary_version_weight = NumberAttribute(null=True)
-        # ours (the peer ignores them): the history entry of the change that set the alias,
-        # what it replaced, and the step that made it
-        entry = UnicodeAttribute(null=True)
-        previous = UnicodeAttribute(null=True)
-        request = UnicodeAttribute(null=True)
-
-    class HistoryItem(Item):
-        Meta = meta()
-        entry = UnicodeAttribute()
-
-    return Item, ArtifactItem, AliasItem, HistoryItem
-
-
-def _timeouts(aws: AwsSettings) -> dict:
-    """The same timeouts and retry budget as the S3 client, in PynamoDB's terms, and the keys
-    of the caller's session when there is one (PynamoDB builds its own botocore session, so it
-    takes a session's credentials as keys, not the session)."""
-    return {
-        "connect_timeout_seconds": aws.connect_timeout,
-        "read_timeout_seconds": aws.read_timeout,
-        "max_retry_attempts": aws.max_attempts - 1,
-        **session_credentials(aws.session),
-    }
 
 
 def _is_conflict(err: PynamoDBException) -> bool:
@@ -108,20 +39,22 @@ def _is_conflict(err: PynamoDBException) -> bool:
 
 
 class S3DynamoDBRepository(Repository):
+    """Artifacts in one S3 bucket and prefix, their version and alias records in one table."""
+
     backend = "s3-dynamodb"
     aws_errors = (*Repository.aws_errors, PynamoDBException)
 
-    def __init__(self, s3_bucket: str, *args, dynamodb_table_name: str, **kwargs):
+    def __init__(self, s3_bucket: str, *args: Any, dynamodb_table_name: str, **kwargs: Any):
         super().__init__(s3_bucket, *args, **kwargs)
         self.dynamodb_table_name = layout.validate_table(dynamodb_table_name)
-        self._Item, self._Artifact, self._Alias, self._History = _models(
+        self._Item, self._Artifact, self._Alias, self._History = bind(
             self.dynamodb_table_name, self.aws
         )
         self._connection = Connection(
-            region=self.aws.region, host=self.aws.dynamodb_endpoint, **_timeouts(self.aws)
+            region=self.aws.region, host=self.aws.dynamodb_endpoint, **timeouts(self.aws)
         )
 
-    def _error_context(self) -> dict:
+    def _error_context(self) -> dict[str, Any]:
         return {**super()._error_context(), "table": self.dynamodb_table_name}
 
     def _where(self) -> str:
@@ -136,7 +69,7 @@ class S3DynamoDBRepository(Repository):
 
     # ----- versions -----------------------------------------------------------------------
 
-    def _to_artifact(self, item) -> Artifact:
+    def _to_artifact(self, item: ArtifactItem) -> Artifact:
         version = layout.version_from_sk(item.sk)
         return Artifact(
             name=item.pk,
@@ -147,14 +80,14 @@ class S3DynamoDBRepository(Repository):
             size=None if item.size is None else int(item.size),
         )
 
-    def _stored(self, name: str, version: str):
+    def _stored(self, name: str, version: str) -> ArtifactItem | None:
         """The version's item as stored (visible, deleted or claimed), or None."""
         try:
             return self._Artifact.get(name, layout.version_sk(version), consistent_read=True)
         except DoesNotExist:
             return None
 
-    def _item(self, name: str, version: str):
+    def _item(self, name: str, version: str) -> ArtifactItem | None:
         """The version's item if it is visible."""
         item = self._stored(name, version)
         return None if item is None or item.is_deleted else item
@@ -194,7 +127,8 @@ class S3DynamoDBRepository(Repository):
             name,
             scan_index_forward=False,
             consistent_read=True,
-            filter_condition=self._Artifact.is_deleted == False,  # noqa: E712 - a DynamoDB condition
+            # a DynamoDB condition, not a comparison (as in every ``== True`` below)
+            filter_condition=self._Artifact.is_deleted == False,  # noqa: E712
         )
         return [self._to_artifact(item) for item in items]
 
@@ -282,7 +216,10 @@ class S3DynamoDBRepository(Repository):
                 self._Artifact.pending.remove(),
             ],
             condition=self._Artifact.pk.exists()
-            & ((self._Artifact.pending == True) | (self._Artifact.sha256 == (info.sha256 or ""))),  # noqa: E712
+            & (
+                (self._Artifact.pending == True)  # noqa: E712
+                | (self._Artifact.sha256 == (info.sha256 or ""))
+            ),
         )
 
     def _abandon(self, name: str, number: int) -> None:
@@ -291,11 +228,10 @@ class S3DynamoDBRepository(Repository):
 
     def _release(self, name: str, number: int, owner: str) -> None:
         item = self._Artifact(pk=name, sk=layout.version_sk(str(number)))
+        ours = (self._Artifact.owner == owner) & (self._Artifact.pending == True)  # noqa: E712
         # Best effort: a claim left behind is taken over once its lease is over.
         with contextlib.suppress(PynamoDBException):
-            item.delete(
-                condition=(self._Artifact.owner == owner) & (self._Artifact.pending == True)  # noqa: E712
-            )
+            item.delete(condition=ours)
 
     def _delete_version(self, name: str, version: str) -> None:
         self._delete_versions(name, [version])
@@ -314,7 +250,7 @@ class S3DynamoDBRepository(Repository):
     # ----- aliases ------------------------------------------------------------------------
 
     @staticmethod
-    def _target(item) -> AliasTarget:
+    def _target(item: AliasItem) -> AliasTarget:
         secondary = item.secondary_version
         weight = item.secondary_version_weight
         return AliasTarget(
@@ -338,7 +274,12 @@ class S3DynamoDBRepository(Repository):
         )
 
     def _write_alias(
-        self, name: str, alias: str, target: AliasTarget | None, token, entry: HistoryEntry
+        self,
+        name: str,
+        alias: str,
+        target: AliasTarget | None,
+        token: object,
+        entry: HistoryEntry,
     ) -> datetime:
         # One transaction moves the alias and writes its entry: neither exists without the
         # other. The alias item names its entry, so a retry that fails its condition after
@@ -377,7 +318,7 @@ class S3DynamoDBRepository(Repository):
             raise
         return entry.changed_at
 
-    def _list_alias_records(self, name: str):
+    def _list_alias_records(self, name: str) -> list[tuple[str, AliasTarget, datetime]]:
         return [
             (item.sk, self._target(item), item.update_at)
             for item in self._Alias.query(layout.alias_pk(name), consistent_read=True)

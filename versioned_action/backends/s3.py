@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from .. import history, layout, transfer
 from ..aws_failures import KEY_MISSING, PRECONDITION_FAILED, error_code
-from ..errors import ArtifactNotFound, Conflict, InvalidInput, VersionNotFound
+from ..errors import ArtifactNotFound, Conflict, InvalidInput, VersionedError, VersionNotFound
 from ..models import AliasRecord, AliasTarget, Artifact, HistoryEntry
 from ..publishing import Tip
 from ..repository import LATEST, Repository
@@ -27,6 +28,8 @@ _META_REQUEST = "alias_request"
 
 
 class S3Repository(Repository):
+    """Artifacts in one S3 bucket and prefix: S3 alone holds content, records and aliases."""
+
     backend = "s3"
 
     def object_key(self, name: str, version: str) -> str:
@@ -42,7 +45,7 @@ class S3Repository(Repository):
     def _history_prefix(self, name: str, alias: str) -> str:
         return layout.join_key(self.s3_prefix, name, "history", alias) + "/"
 
-    def _missing(self, name: str, version: str):
+    def _missing(self, name: str, version: str) -> VersionedError:
         return (
             ArtifactNotFound(name, self._where())
             if version == LATEST
@@ -64,11 +67,13 @@ class S3Repository(Repository):
             raise
         return self._artifact(name, LATEST, info, changed=False)
 
-    def _version_objects(self, name: str, max_keys: int | None = None) -> list[tuple[str, dict]]:
+    def _version_objects(
+        self, name: str, max_keys: int | None = None
+    ) -> list[tuple[str, dict[str, Any]]]:
         """(version, listed object) of every version, in S3's order: LATEST, then newest."""
         prefix = self._versions_prefix(name)
-        found = []
-        kwargs = {"Bucket": self.s3_bucket, "Prefix": prefix}
+        found: list[tuple[str, dict[str, Any]]] = []
+        kwargs: dict[str, Any] = {"Bucket": self.s3_bucket, "Prefix": prefix}
         if max_keys:
             kwargs["PaginationConfig"] = {"MaxItems": max_keys, "PageSize": max_keys}
         for page in self.s3.get_paginator("list_objects_v2").paginate(**kwargs):
@@ -91,7 +96,7 @@ class S3Repository(Repository):
             for (version, _), info in zip(listed, infos, strict=True)
         ]
 
-    def _listed(self, name: str, version: str, obj: dict, sha256: str = "") -> Artifact:
+    def _listed(self, name: str, version: str, obj: dict[str, Any], sha256: str = "") -> Artifact:
         """A version as its listing shows it: no sha256 unless the caller knows it."""
         return Artifact(
             name=name,
@@ -102,7 +107,7 @@ class S3Repository(Repository):
             size=obj["Size"],
         )
 
-    def _top(self, name: str) -> tuple[str, dict] | None:
+    def _top(self, name: str) -> tuple[str, dict[str, Any]] | None:
         """The newest version's listed object (keys sort newest first, after LATEST)."""
         listed = self._version_objects(name, max_keys=10)
         return next(((v, obj) for v, obj in listed if v != LATEST), None)
@@ -161,7 +166,12 @@ class S3Repository(Repository):
         )
 
     def _write_alias(
-        self, name: str, alias: str, target: AliasTarget | None, token, entry: HistoryEntry
+        self,
+        name: str,
+        alias: str,
+        target: AliasTarget | None,
+        token: object,
+        entry: HistoryEntry,
     ) -> datetime:
         # The entry goes first: every alias move then has the entry rollback and audits need.
         # A run that dies before the move leaves an entry no alias names, which readers skip
@@ -206,7 +216,7 @@ class S3Repository(Repository):
             raise
         return transfer.response_time(response)
 
-    def _delete_alias_object(self, name: str, alias: str, key: str, token) -> datetime:
+    def _delete_alias_object(self, name: str, alias: str, key: str, token: object) -> datetime:
         """Delete the alias object only if it is still the one read (S3's conditional delete);
         a 412, or a 404 because it is gone already, is a Conflict: the caller reads again."""
         try:
@@ -220,9 +230,9 @@ class S3Repository(Repository):
             response = self.s3.delete_object(Bucket=self.s3_bucket, Key=key)
         return transfer.response_time(response)
 
-    def _list_alias_records(self, name: str):
+    def _list_alias_records(self, name: str) -> list[tuple[str, AliasTarget, datetime]]:
         prefix = layout.join_key(self.s3_prefix, name, "aliases") + "/"
-        records = []
+        records: list[tuple[str, AliasTarget, datetime]] = []
         for page in self.s3.get_paginator("list_objects_v2").paginate(
             Bucket=self.s3_bucket, Prefix=prefix
         ):

@@ -17,22 +17,49 @@ from ..errors import (
 
 
 class ArtifactNotFoundError(NotFound):
-    """No such artifact or version (this project's ArtifactNotFound, VersionNotFound)."""
+    """No such artifact or version (this project's ArtifactNotFound, VersionNotFound).
+
+    >>> from versioned_action.compat import s3_only_backend
+    >>> repo = s3_only_backend.Repository(aws_region="us-east-1", s3_bucket="my-bucket")
+    >>> repo.get_artifact_version(bsm, "app", version=9)
+    Traceback (most recent call last):
+    versioned_action.compat.exc.ArtifactNotFoundError: version 9 of artifact 'app' not found...
+    """
 
 
 class AliasNotFoundError(NotFound):
-    """No such alias (this project's AliasNotFound)."""
+    """No such alias (this project's AliasNotFound).
+
+    >>> from versioned_action.compat import s3_only_backend
+    >>> repo = s3_only_backend.Repository(aws_region="us-east-1", s3_bucket="my-bucket")
+    >>> repo.get_alias(bsm, "app", "staging")
+    Traceback (most recent call last):
+    versioned_action.compat.exc.AliasNotFoundError: alias 'staging' of artifact 'app' not found...
+    """
 
 
 class ArtifactS3BackendError(VersionedError):
-    """1.x's error for a malformed S3 folder; kept so that ``except`` clauses still name it."""
+    """1.x's error for a malformed S3 folder; never raised, kept so ``except`` clauses work.
+
+    >>> from versioned_action.compat import exc
+    >>> issubclass(exc.ArtifactS3BackendError, VersionedError)
+    True
+    """
 
 
 class InvalidArgumentError(InvalidInput, ValueError):
-    """A malformed name, version or weight; a ValueError, as 1.x raised for these."""
+    """A malformed name, version or weight, refused before any request (1.x: ValueError).
+
+    >>> from versioned_action.compat import s3_only_backend
+    >>> repo = s3_only_backend.Repository(aws_region="us-east-1", s3_bucket="my-bucket")
+    >>> repo.put_alias(bsm, "app", "bad-name")
+    Traceback (most recent call last):
+    versioned_action.compat.exc.InvalidArgumentError: invalid alias: 'bad-name'...
+    """
 
 
-_STANDS_FOR: tuple[tuple[type[VersionedError], type[VersionedError]], ...] = (
+_Kinds = type[VersionedError] | tuple[type[VersionedError], ...]
+_STANDS_FOR: tuple[tuple[_Kinds, type[VersionedError]], ...] = (
     ((ArtifactNotFound, VersionNotFound), ArtifactNotFoundError),
     (AliasNotFound, AliasNotFoundError),
     (InvalidInput, InvalidArgumentError),

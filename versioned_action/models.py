@@ -26,6 +26,15 @@ def s3path(uri: str) -> Any:  # an s3pathlib.S3Path (s3pathlib is untyped)
     return S3Path(uri)
 
 
+def weighted_pick(
+    primary: str, secondary: str | None, weight: int | None, rng: random.Random | None = None
+) -> str:
+    """``secondary`` with a chance of ``weight`` in 100, else ``primary``: a canary's draw."""
+    if secondary is None or not weight:
+        return primary
+    return secondary if (rng or random).randint(1, 100) <= weight else primary
+
+
 @dataclasses.dataclass(frozen=True)
 class Artifact:
     """One stored version of an artifact (``LATEST`` or a number).
@@ -173,12 +182,12 @@ class Alias:
         >>> canary.random_artifact(random.Random(2))  # this draw falls in the canary's 10%
         's3://my-bucket/versioned-artifacts/app/versions/999999_000001'
         """
-        if self.secondary_version_s3uri is None or not self.secondary_version_weight:
-            return self.version_s3uri
-        draw = (rng or random).randint(1, 100)
-        if draw <= self.secondary_version_weight:
-            return self.secondary_version_s3uri
-        return self.version_s3uri
+        return weighted_pick(
+            self.version_s3uri,
+            self.secondary_version_s3uri,
+            self.secondary_version_weight,
+            rng,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a JSON-ready dict, ``update_at`` in ISO 8601.

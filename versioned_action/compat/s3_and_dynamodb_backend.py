@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from .. import DEFAULT_PREFIX, DEFAULT_TABLE, layout, models
-from ._adapter import AliasResult, ArtifactResult, Content, RepositoryAdapter, SessionManager
+from ._adapter import Content, RepositoryAdapter
+from ._results import AliasResult, ArtifactResult
+from ._session import SessionManager
 
 if TYPE_CHECKING:
     from s3pathlib import S3Path  # untyped: Any

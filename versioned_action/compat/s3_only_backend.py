@@ -8,14 +8,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from .. import DEFAULT_PREFIX
-from ._adapter import (
-    AliasResult,
-    ArtifactResult,
-    Content,
-    RepositoryAdapter,
-    SessionManager,
-    translated,
-)
+from ._adapter import Content, RepositoryAdapter
+from ._results import AliasResult, ArtifactResult
+from ._session import SessionManager, translated
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance

@@ -47,13 +47,21 @@ def _run(*command: str | Path, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([str(c) for c in command], check=True, text=True, **kwargs)
 
 
+# Files the wheel must carry besides the modules: type information and the result schema.
+PACKAGE_DATA = ("versioned_action/py.typed", "versioned_action/result.schema.json")
+
+
 def build_dist(out: Path) -> list[Path]:
     _run(sys.executable, "-m", "build", "--outdir", out, ROOT, stdout=subprocess.DEVNULL)
     files = sorted(out.iterdir())
     wheel = next(f for f in files if f.suffix == ".whl")
     with zipfile.ZipFile(wheel) as archive:
-        meta = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        names = archive.namelist()
+        meta = next(n for n in names if n.endswith(".dist-info/METADATA"))
         text = archive.read(meta).decode()
+    missing = [f for f in PACKAGE_DATA if f not in names]
+    if missing:
+        raise ReleaseError(f"{wheel.name} lacks {', '.join(missing)}")
     if "License-Expression: Apache-2.0" not in text:
         raise ReleaseError(f"{wheel.name} does not declare its licence")
     return files

@@ -11,11 +11,14 @@ bucket's ``s3`` repository), ``bsm`` (a BotoSesManager, for the compat layer), e
 
 from __future__ import annotations
 
+import builtins
 import doctest
 import inspect
 import logging
+import re
 import types
 import urllib.request
+from pathlib import Path
 
 import pytest
 from moto.server import ThreadedMotoServer
@@ -130,3 +133,33 @@ def test_every_example_runs_as_written(name, example_globals):
     runner = doctest.DocTestRunner(optionflags=OPTIONS)
     result = runner.run(test, out=report.append)
     assert result.failed == 0, "".join(report)
+
+
+def test_the_readme_hierarchy_is_the_classes_hierarchy():
+    """The README's tree of errors (### Errors) is the tree of classes, and every error
+    ``versioned_action`` exports is in it."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("\n### Errors\n", 1)[1]
+    tree = section.split("```text\n", 1)[1].split("```", 1)[0]
+    parents: list[str] = []
+    drawn = set()
+    for line in tree.splitlines():
+        match = re.match(r"^([│ ]*)(?:[├└]── )?([A-Z]\w+)(.*)$", line)
+        assert match, f"not a line of the tree: {line!r}"
+        depth = len(match.group(1)) // 4 + (1 if "──" in line else 0)
+        name, note = match.group(2), match.group(3)
+        cls = getattr(versioned_action, name)
+        del parents[depth:]
+        if parents:
+            assert cls.__bases__[0] is getattr(versioned_action, parents[-1]), line
+        for builtin in re.findall(r"also (\w+Error)\b", note):
+            assert issubclass(cls, getattr(builtins, builtin)), line
+        parents.append(name)
+        drawn.add(name)
+    exported = {
+        name
+        for name in versioned_action.__all__
+        if inspect.isclass(getattr(versioned_action, name))
+        and issubclass(getattr(versioned_action, name), versioned_action.VersionedError)
+    }
+    assert drawn == exported

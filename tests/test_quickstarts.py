@@ -73,8 +73,8 @@ def test_s3_only_quick_start(make_repo):
     assert repo.get_artifact_content(name, repo.get_alias(name, "production").version) == v2
 
     assert len(repo.list_artifact_versions(name)) == 4
-    purge_time, deleted = repo.purge_artifact_versions(name, keep_last_n=2, purge_older_than_secs=0)
-    assert [d.version for d in deleted] == ["1"]
+    purged = repo.purge_artifact_versions(name, keep_last_n=2, purge_older_than_secs=0)
+    assert [d.version for d in purged.deleted] == ["1"]
     assert [v.version for v in repo.list_artifact_versions(name)] == [LATEST, "3", "2"]
     assert keys(repo) == sorted(
         [
@@ -141,8 +141,8 @@ def test_s3_dynamodb_quick_start(make_repo):
     assert repo.get_alias(name, "production").version == rollback.version == "2"
 
     assert len(repo.list_artifact_versions(name)) == 4
-    _, deleted = repo.purge_artifact_versions(name, keep_last_n=3, purge_older_than_secs=0)
-    assert deleted == []
+    purged = repo.purge_artifact_versions(name, keep_last_n=3, purge_older_than_secs=0)
+    assert purged.deleted == ()
     assert len(repo.list_artifact_versions(name)) == 4
     assert repo.get_artifact_content(name, repo.get_alias(name, "production").version) == v2
     assert repo.rollback(name, "production").version == "3"

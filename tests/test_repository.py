@@ -312,10 +312,8 @@ def test_purge_keeps_latest_recent_and_aliased(repo):
     assert planned.dry_run and [a.version for a in planned.deleted] == []
     assert sorted(planned.kept_for_aliases) == ["1", "2", "3"]
     repo.put_alias("app", "canary", 4)
-    purge_time, deleted = repo.purge_artifact_versions(
-        "app", keep_last_n=2, purge_older_than_secs=0
-    )
-    assert [a.version for a in deleted] == ["3", "2"]
+    purged = repo.purge_artifact_versions("app", keep_last_n=2, purge_older_than_secs=0)
+    assert [a.version for a in purged.deleted] == ["3", "2"]
     assert [a.version for a in repo.list_artifact_versions("app")] == [LATEST, "5", "4", "1"]
     kept = repo.purge_artifact_versions("app", keep_last_n=0, purge_older_than_secs=3600)
     assert kept.deleted == ()

@@ -53,8 +53,10 @@ def open_repository(
     ``options`` go to the backend (e.g. ``transfer_config``).
 
     >>> repo = open_repository("s3", bucket="my-bucket", region="us-east-1")
-    >>> repo.get_artifact_content("app", 1)
-    b'v1'
+    >>> repo.bootstrap()  # creates the bucket if it is missing
+    >>> _, version = repo.put_and_publish("app", b"my build")
+    >>> repo.get_artifact_content("app", version.version)
+    b'my build'
     """
     common = dict(
         s3_bucket=bucket,

@@ -84,8 +84,11 @@ class AliasOperations(Storage):
     ) -> Alias:
         """Point ``alias`` at a version (and optionally a weighted canary); record history.
 
-        With ``expected_version`` the change only happens if the alias points there now.
-        ``request`` names the step making the change (kept in its history entry).
+        ``version`` None is LATEST, which moves with every put: name a number to pin it. A
+        canary sends ``secondary_version_weight`` percent (0..99) to ``secondary_version``.
+        With ``expected_version`` the change only happens if the alias points there now (else
+        Conflict). ``actor``, ``reason`` and ``request`` (an id of the change, e.g. a CI run)
+        go into its history entry.
 
         >>> prod = repo.put_alias("app", "prod", 2, expected_version=1, reason="release")
         >>> prod.version, prod.previous.version, prod.changed
@@ -288,8 +291,8 @@ class AliasOperations(Storage):
     ) -> Alias:
         """Restore the alias's previous configuration, or point it at ``version`` alone.
 
-        A re-run of the step that already rolled the alias back (same ``request``) changes
-        nothing, so a retried workflow run never rolls back twice.
+        A repeat of a rollback already done (same ``request``, e.g. a retried CI job) changes
+        nothing, so it never rolls back twice. HistoryNotFound without a recorded change.
 
         >>> _ = repo.put_alias("app", "prod", 2)
         >>> repo.rollback("app", "prod").version

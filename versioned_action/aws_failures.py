@@ -253,7 +253,7 @@ def translate(
 class _Translating(Protocol):
     """What :func:`aws_call` needs of the object whose method it wraps."""
 
-    aws_errors: tuple[type[BaseException], ...]
+    _aws_errors: tuple[type[BaseException], ...]
 
     def _error_context(self) -> dict[str, Any]: ...
 
@@ -274,7 +274,7 @@ def aws_call(
             return method(self, *args, **kwargs)
         except VersionedError:
             raise
-        except self.aws_errors as err:
+        except self._aws_errors as err:
             raise translate(err, **self._error_context()) from err
 
     return wrapper

@@ -67,6 +67,9 @@ class Syntax:
     def run(self, operation: str, inputs: Sequence[tuple[str, str]]) -> str:
         return ", ".join([f"operation: {operation}", *(self.input(k, v) for k, v in inputs)])
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
     def render(self, text: str) -> str:
         """``text`` with its placeholders in this syntax."""
         return _PLACEHOLDER.sub(self._substitute, text)
@@ -86,8 +89,8 @@ WORKFLOW = Syntax()
 class VersionedError(Exception):
     """Base of every error this project raises; ``hint`` tells the reader what to do.
 
-    Message and hint may name inputs by placeholders (:func:`input_hint`, :func:`run_hint`);
-    :meth:`render` says them in a front end's :class:`Syntax`, ``str()`` in a workflow's.
+    ``str(err)`` is the message and the hint. Both name inputs as a workflow step writes them
+    (``version: 3``); the CLI prints them as its options (``--version 3``).
 
     >>> try:
     ...     repo.get_alias("app", "staging")
@@ -96,7 +99,9 @@ class VersionedError(Exception):
     AliasNotFound
     """
 
-    template = ""  # the hint, with placeholders
+    # The hint, where inputs are placeholders (input_hint, run_hint) that render() says in a
+    # front end's Syntax; str() in a workflow's.
+    template = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -249,7 +248,8 @@ class AliasRecord:
 @dataclasses.dataclass(frozen=True)
 class PurgeResult:
     """What a purge deleted (with ``dry_run``: would delete), and the old versions it kept
-    because an alias points at them. Unpacks as ``purge_time, deleted``.
+    because an alias points at them. (The compat layer returns 1.x's ``(purge_time,
+    deleted)`` tuple.)
 
     >>> result = repo.purge_artifact_versions("app", keep_last_n=0, purge_older_than_secs=0)
     >>> [artifact.version for artifact in result.deleted], result.kept_for_aliases
@@ -260,7 +260,3 @@ class PurgeResult:
     deleted: tuple[Artifact, ...]
     kept_for_aliases: tuple[str, ...] = ()  # versions spared because an alias points at them
     dry_run: bool = False
-
-    def __iter__(self) -> Iterator[datetime | list[Artifact]]:
-        """Unpack like the seeds' ``(purge_time, deleted)`` tuple."""
-        return iter((self.purge_time, list(self.deleted)))

@@ -47,6 +47,16 @@ class Repository(AliasOperations, LifecycleOperations):
 
     Made by :func:`~versioned_action.open_repository`; both backends share every method.
 
+    The examples in these docstrings run as written (the tests run them) on a bucket
+    ``my-bucket`` holding one artifact, ``app``: version 1 (``b"v1"``), version 2 (``b"v2"``),
+    LATEST (``b"v2"``), and the alias ``prod`` on version 1; ``repo`` is this repository::
+
+        repo = open_repository("s3", bucket="my-bucket", region="us-east-1")
+        repo.bootstrap()
+        repo.put_and_publish("app", b"v1")
+        repo.put_and_publish("app", b"v2")
+        repo.put_alias("app", "prod", version=1)
+
     >>> repo = open_repository("s3", bucket="my-bucket", region="us-east-1")
     >>> [artifact.version for artifact in repo.list_artifact_versions("app")]
     ['LATEST', '2', '1']

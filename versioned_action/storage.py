@@ -29,7 +29,7 @@ class Storage(abc.ABC):
     """One bucket and prefix (and for ``s3-dynamodb``, one table), and a backend's records."""
 
     backend: ClassVar[str]
-    aws_errors: tuple[type[BaseException], ...] = (ClientError, BotoCoreError)
+    _aws_errors: tuple[type[BaseException], ...] = (ClientError, BotoCoreError)
 
     def __init__(
         self,

@@ -6,6 +6,11 @@ arguments, in the same order, and return results of the same shape, while every 
 this project's repository (race-free publish, purge that spares aliased versions, alias
 history). Clients are built from each call's ``bsm`` (a BotoSesManager, or anything with a
 ``boto_ses`` boto3 session and an ``aws_region``) and kept for the next call with it.
+
+The examples in these docstrings run as written (the tests run them) with ``bsm`` a
+``BotoSesManager(region_name="us-east-1")``, on a bucket ``my-bucket`` holding one artifact,
+``app``, under the default prefix: versions 1 (``b"v1"``) and 2 (``b"v2"``), LATEST
+(``b"v2"``), and the alias ``prod`` on version 1.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ from ..errors import (
 
 
 class ArtifactNotFoundError(NotFound):
-    """No such artifact or version (this project's ArtifactNotFound, VersionNotFound).
+    """No such artifact or version (this project's ArtifactNotFound, VersionNotFound), with
+    its ``name`` and, for a missing version, its ``version``.
 
     >>> from versioned_action.compat import s3_only_backend
     >>> repo = s3_only_backend.Repository(aws_region="us-east-1", s3_bucket="my-bucket")
@@ -26,9 +27,12 @@ class ArtifactNotFoundError(NotFound):
     versioned_action.compat.exc.ArtifactNotFoundError: version 9 of artifact 'app' not found...
     """
 
+    name: str
+    version: str | None = None  # None: the artifact itself is missing
 
-class AliasNotFoundError(NotFound):
-    """No such alias (this project's AliasNotFound).
+
+class AliasNotFoundError(AliasNotFound):
+    """No such alias: this project's AliasNotFound (``name``, ``alias``), as 1.x names it.
 
     >>> from versioned_action.compat import s3_only_backend
     >>> repo = s3_only_backend.Repository(aws_region="us-east-1", s3_bucket="my-bucket")

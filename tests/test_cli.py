@@ -14,11 +14,12 @@ import pytest
 from botocore.exceptions import NoRegionError
 from click.testing import CliRunner
 
-from versioned_action import aws_failures, cli_options, errors
+from versioned_action import aws_failures, cli_options, errors, syntax
 from versioned_action import cli as cli_module
 from versioned_action.cli import EXIT_CODES, GLOBALS, CliSyntax, main
 from versioned_action.github.action import INPUT_NAMES, describe
 from versioned_action.request import Settings, parse
+from versioned_action.syntax import WORKFLOW
 
 ROOT = Path(__file__).resolve().parent.parent
 EXE = Path(sys.executable).with_name("versioned-action")
@@ -299,46 +300,72 @@ def _every_error() -> list[errors.VersionedError]:
         errors.Conflict("alias 'prod' of 'app' points at 1, not 7"),
         errors.IntegrityError("sha256 mismatch"),
         aws_failures.translate(NoRegionError()),
-        errors.InvalidInput("version", "'x' is not a version", hint=errors.input_hint("alias")),
+        errors.InvalidInput("version", "'x' is not a version", hint=syntax.input_hint("alias")),
     ]
 
 
 @pytest.mark.parametrize(
-    "error, on_the_cli, in_a_workflow",
+    "error, on_the_cli, in_a_workflow, in_python",
     [
-        (errors.BucketNotFound("b"), "(--create-resources)", "(create-resources: true)"),
-        (errors.TableNotFound("t"), "(--create-resources)", "(create-resources: true)"),
-        (errors.HistoryNotFound("app", "prod"), "(--version N)", "(version: N)"),
+        (
+            errors.BucketNotFound("b"),
+            "(--create-resources)",
+            "(create-resources: true)",
+            "(repo.bootstrap())",
+        ),
+        (
+            errors.TableNotFound("t"),
+            "(--create-resources)",
+            "(create-resources: true)",
+            "(repo.bootstrap())",
+        ),
+        (errors.HistoryNotFound("app", "prod"), "(--version N)", "(version: N)", "(version=N)"),
         (
             errors.AliasNotFound("app", "prod"),
             "(versioned-action promote app prod)",
             "(operation: promote, name: app, alias: prod)",
+            "(repo.put_alias('app', 'prod'))",
         ),
         (
             errors.ArtifactNotFound("app", "s3://b/p"),
             "(versioned-action put app PATH)",
             "(operation: put, name: app)",
+            "(repo.put_artifact('app', content))",
         ),
         (
             errors.VersionNotFound("app", "3"),
             "(versioned-action list app)",
             "(operation: list, name: app)",
+            "(repo.list_artifact_versions('app'))",
         ),
-        (errors.EndpointUnreachable("x"), "Check --endpoint-url (", "Check endpoint-url ("),
+        (
+            errors.EndpointUnreachable("x"),
+            "Check --endpoint-url (",
+            "Check endpoint-url (",
+            "Check endpoint_url (",
+        ),
         (
             errors.VersionedError(
-                "x", hint=errors.run_hint("promote", from_alias="a b", version="3")
+                "x", hint=syntax.run_hint("promote", name="app", alias="a b", version="3")
             ),
-            "x. versioned-action promote NAME ALIAS --from-alias 'a b' --version 3",
-            "x. operation: promote, from-alias: a b, version: 3",
+            "x. versioned-action promote app 'a b' --version 3",
+            "x. operation: promote, name: app, alias: a b, version: 3",
+            "x. repo.put_alias('app', 'a b', version=3)",
+        ),
+        (
+            errors.InvalidInput("secondary-weight", "120 is outside 0..99"),
+            "--secondary-weight: 120 is outside 0..99",
+            "invalid secondary-weight: 120 is outside 0..99",
+            "invalid secondary_version_weight: 120 is outside 0..99",
         ),
     ],
 )
-def test_hints_name_inputs_in_the_callers_syntax(error, on_the_cli, in_a_workflow):
-    cli_text = error.render(CliSyntax(main.commands["rollback"]))
+def test_hints_name_inputs_in_the_callers_syntax(error, on_the_cli, in_a_workflow, in_python):
+    cli_text = error.render(CliSyntax(main.commands["promote"]))
     assert on_the_cli in cli_text and "{" not in cli_text
-    assert in_a_workflow in str(error) and in_a_workflow in describe(error)
-    assert on_the_cli == in_a_workflow or on_the_cli not in str(error)
+    assert in_a_workflow in error.render(WORKFLOW)
+    assert in_a_workflow in describe(error) or describe(error).startswith("input ")
+    assert in_python in str(error) and in_python in error.render() and "{" not in str(error)
 
 
 def test_no_message_names_an_input_twice():

@@ -110,7 +110,7 @@ def test_an_unreachable_endpoint_is_named(err):
     translated = aws_failures.translate(err, bucket="bkt", table="tbl")
     assert type(translated) is errors.EndpointUnreachable
     assert str(translated).startswith("http://127.0.0.1:9 ")
-    assert "endpoint-url" in str(translated) and "VERSIONED_READ_TIMEOUT" in str(translated)
+    assert "endpoint_url" in str(translated) and "VERSIONED_READ_TIMEOUT" in str(translated)
 
 
 def s3_denied(operation: str, **params) -> ClientError:

@@ -324,6 +324,6 @@ def test_a_rollback_of_a_deleted_alias_says_when_and_how_to_bring_it_back(repo):
         repo.rollback("app", "prod")
     message = str(caught.value)
     assert "deleted 20" in message and "by octocat, when it pointed at 1" in message
-    assert "operation: promote, name: app, alias: prod, version: 1" in message
+    assert "repo.put_alias('app', 'prod', version=1)" in message
     with pytest.raises(AliasNotFound, match="not found. Create it"):
         repo.rollback("app", "never")  # no history: the plain error

@@ -306,7 +306,7 @@ def test_library_users_get_the_variable_named(monkeypatch, variable):
 
 
 def test_local_region_names_need_an_endpoint(monkeypatch):
-    with pytest.raises(InvalidInput, match="aws-region"):
+    with pytest.raises(InvalidInput, match="invalid region"):
         aws.AwsSettings.resolve("local", None)
     assert aws.AwsSettings.resolve("local", "http://127.0.0.1:9").region == "local"
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9")

@@ -11,10 +11,11 @@ from datetime import datetime
 
 from . import layout
 from .aws_failures import aws_call
-from .errors import AliasNotFound, Conflict, HistoryNotFound, VersionNotFound, run_hint
+from .errors import AliasNotFound, Conflict, HistoryNotFound, VersionNotFound
 from .history import Change, committed, rollback_target
 from .models import Alias, AliasRecord, AliasTarget, Artifact, HistoryEntry, utc_now
 from .storage import Storage
+from .syntax import run_hint
 
 ALIAS_ATTEMPTS = 8
 HISTORY_SLACK = 5  # entries read beyond the limit, for those of changes that never happened

@@ -29,9 +29,10 @@ from .cli_options import (
     option,
     state_of,
 )
-from .errors import InvalidInput, Syntax, VersionedError
+from .errors import InvalidInput, VersionedError
 from .operations import Result, run
 from .request import parse
+from .syntax import Syntax
 
 PROG = "versioned-action"
 

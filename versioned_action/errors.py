@@ -19,78 +19,18 @@ Every error is a :class:`VersionedError`; catch a branch to handle a kind of fai
 
 from __future__ import annotations
 
-import re
-import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
-# Placeholders that name an input in a message or a hint, written by input_hint / run_hint and
-# rendered by each front end in its own syntax (a :class:`Syntax`).
-_PLACEHOLDER = re.compile(r"\{(input|run):([^{}\s][^{}]*)\}")
-
-
-def input_hint(name: str, value: str | None = None) -> str:
-    """A placeholder for input ``name`` (with ``value``): ``version: 3`` in a workflow,
-    ``--version 3`` on the command line."""
-    return "{input:" + _pair(name, value) + "}"
-
-
-def run_hint(operation: str, **inputs: str) -> str:
-    """A placeholder for a run of ``operation`` with ``inputs`` (``from_alias=`` for
-    ``from-alias``): ``operation: promote, alias: prod`` or ``versioned-action promote ...``."""
-    pairs = [_pair(key.replace("_", "-"), str(value)) for key, value in inputs.items()]
-    return "{run:" + " ".join([urllib.parse.quote(operation, safe=""), *pairs]) + "}"
-
-
-def _pair(name: str, value: str | None) -> str:
-    if value is None:
-        return name
-    return f"{name}={urllib.parse.quote(value, safe='')}"
-
-
-def _unpair(text: str) -> tuple[str, str | None]:
-    name, sep, value = text.partition("=")
-    return name, urllib.parse.unquote(value) if sep else None
-
-
-class Syntax:
-    """How a front end names inputs in messages; this one is a workflow's (``version: 3``),
-    which ``str()`` of an error uses too. The CLI's subclass says ``--version 3``."""
-
-    def field(self, name: str) -> str | None:
-        """The name an InvalidInput about ``name`` starts with; None: ``invalid NAME: ...``."""
-        return None
-
-    def input(self, name: str, value: str | None) -> str:
-        return name if value is None else f"{name}: {value}"
-
-    def run(self, operation: str, inputs: Sequence[tuple[str, str]]) -> str:
-        return ", ".join([f"operation: {operation}", *(self.input(k, v) for k, v in inputs)])
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
-
-    def render(self, text: str) -> str:
-        """``text`` with its placeholders in this syntax."""
-        return _PLACEHOLDER.sub(self._substitute, text)
-
-    def _substitute(self, match: re.Match[str]) -> str:
-        kind, body = match.groups()
-        if kind == "input":
-            return self.input(*_unpair(body))
-        operation, *pairs = body.split()
-        found = [_unpair(pair) for pair in pairs]
-        return self.run(urllib.parse.unquote(operation), [(k, v or "") for k, v in found])
-
-
-WORKFLOW = Syntax()
+from .syntax import PYTHON, Syntax, input_hint, run_hint
 
 
 class VersionedError(Exception):
     """Base of every error this project raises; ``hint`` tells the reader what to do.
 
-    ``str(err)`` is the message and the hint. Both name inputs as a workflow step writes them
-    (``version: 3``); the CLI prints them as its options (``--version 3``).
+    ``str(err)`` is the message and the hint, naming parameters and calls as Python code does
+    (``version=3``, ``repo.put_alias("app", "prod")``); the action says them as a workflow
+    step sets its inputs (``version: 3``), the CLI as its options (``--version 3``).
 
     >>> try:
     ...     repo.get_alias("app", "staging")
@@ -100,7 +40,7 @@ class VersionedError(Exception):
     """
 
     # The hint, where inputs are placeholders (input_hint, run_hint) that render() says in a
-    # front end's Syntax; str() in a workflow's.
+    # front end's Syntax; str() in the library's.
     template = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -116,18 +56,18 @@ class VersionedError(Exception):
 
     @property
     def hint(self) -> str:
-        """What to do about the error, with inputs named as a workflow step sets them.
+        """What to do about the error, with parameters and calls as Python code says them.
 
         >>> VersionNotFound("app", "9").hint
-        'List the versions to see which exist (operation: list, name: app)'
+        "List the versions to see which exist (repo.list_artifact_versions('app'))"
         """
-        return WORKFLOW.render(self.template)
+        return PYTHON.render(self.template)
 
-    def render(self, syntax: Syntax = WORKFLOW) -> str:
-        """The message and its hint, with inputs named in ``syntax`` (``str()``: a workflow's).
+    def render(self, syntax: Syntax = PYTHON) -> str:
+        """The message and its hint, with inputs named in ``syntax`` (``str()``: Python's).
 
         >>> print(ArtifactNotFound("web", "s3://my-bucket").render())
-        artifact 'web' not found in s3://my-bucket. Put it first (operation: put, name: web)
+        artifact 'web' not found in s3://my-bucket. Put it first (repo.put_artifact('web', content))
         """
         message = syntax.render(self._message(syntax))
         return f"{message}. {syntax.render(self.template)}" if self.template else message
@@ -163,7 +103,7 @@ class InvalidInput(VersionedError, ValueError):
         name = syntax.field(self.field) if self.names_input else None
         return f"{name}: {self.detail}" if name else super()._message(syntax)
 
-    def named(self, name: str, syntax: Syntax = WORKFLOW) -> str:
+    def named(self, name: str, syntax: Syntax = PYTHON) -> str:
         """The error under the name its caller knows the field by (``input limit``,
         ``--limit``), said once.
 
@@ -219,7 +159,7 @@ class TableNotFound(ResourceMissing):
     >>> err = TableNotFound("versioned-artifacts")
     >>> print(err)
     DynamoDB table 'versioned-artifacts' does not exist. Create it, or let this tool create it
-    (create-resources: true)
+    (repo.bootstrap())
     """
 
     template = BucketNotFound.template
@@ -266,7 +206,7 @@ class EndpointUnreachable(VersionedError):
     """The S3 or DynamoDB endpoint did not connect or answer in time, or broke off a response.
 
     >>> err = EndpointUnreachable("http://127.0.0.1:9 could not be reached")
-    >>> err.hint.startswith("Check endpoint-url")
+    >>> err.hint.startswith("Check endpoint_url")
     True
     """
 
@@ -347,7 +287,7 @@ class HistoryNotFound(NotFound):
     ...     repo.rollback("app", "prod")  # prod was created by its only recorded change
     ... except HistoryNotFound as err:
     ...     print(err.hint)
-    Roll back to an explicit version instead (version: N)
+    Roll back to an explicit version instead (version=N)
     """
 
     template = f"Roll back to an explicit version instead ({input_hint('version', 'N')})"

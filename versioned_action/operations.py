@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import LATEST, archive, open_repository, results
-from .errors import AliasNotFound, InvalidInput, NotFound, run_hint
+from .errors import AliasNotFound, InvalidInput, NotFound
 from .models import Alias, Artifact
 from .request import Request
+from .syntax import run_hint
 
 if TYPE_CHECKING:
     from .repository import Repository

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from . import BACKENDS, DEFAULT_PREFIX, DEFAULT_TABLE, archive, aws, layout
-from .errors import InvalidInput, input_hint
+from .errors import InvalidInput
+from .syntax import input_hint
 
 OPERATIONS = (
     "put",

@@ -10,6 +10,7 @@ from .. import progress
 from ..errors import InvalidEnvironment, InvalidInput, VersionedError
 from ..operations import run
 from ..request import ACCEPTS, COMMON, OPERATIONS, Request, parse
+from ..syntax import WORKFLOW
 from . import summary
 from .commands import Reporter, markdown_block
 from .inputs import check_declared, read_inputs
@@ -36,10 +37,12 @@ def check_in_workspace(request: Request, environ: Mapping[str, str]) -> None:
 
 def describe(err: VersionedError) -> str:
     """The error in a workflow's words: ``input NAME: ...`` for an input of action.yml, and
-    inputs in hints as a step sets them (``version: 3``; errors.WORKFLOW, which str() uses)."""
+    inputs in hints as a step sets them (``version: 3``)."""
     if not isinstance(err, InvalidInput) or isinstance(err, InvalidEnvironment):
-        return str(err)
-    return err.named(f"input {err.field}") if err.field in INPUT_NAMES else str(err)
+        return err.render(WORKFLOW)
+    if err.field in INPUT_NAMES:
+        return err.named(f"input {err.field}", WORKFLOW)
+    return err.render(WORKFLOW)
 
 
 def main(environ: Mapping[str, str] | None = None) -> int:

@@ -14,14 +14,13 @@ from __future__ import annotations
 import builtins
 import doctest
 import inspect
-import logging
 import re
 import types
 import urllib.request
 from pathlib import Path
 
 import pytest
-from moto.server import ThreadedMotoServer
+from conftest import moto_server
 
 import versioned_action
 from versioned_action import compat, open_repository
@@ -91,12 +90,8 @@ def test_every_public_object_has_a_docstring_with_an_example(name):
 @pytest.fixture(scope="module")
 def docs_endpoint():
     """A moto server of this module's own, reset before each docstring's examples."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

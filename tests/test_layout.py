@@ -152,7 +152,7 @@ def test_content_types(value):
 
 @pytest.mark.parametrize("value", ["zip", "a/b/c", "text/plain\n"])
 def test_bad_content_types(value):
-    with pytest.raises(InvalidInput, match="content-type"):
+    with pytest.raises(InvalidInput, match="invalid content_type"):
         layout.validate_content_type(value)
 
 

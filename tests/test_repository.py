@@ -317,7 +317,7 @@ def test_purge_keeps_latest_recent_and_aliased(repo):
     assert [a.version for a in repo.list_artifact_versions("app")] == [LATEST, "5", "4", "1"]
     kept = repo.purge_artifact_versions("app", keep_last_n=0, purge_older_than_secs=3600)
     assert kept.deleted == ()
-    with pytest.raises(InvalidInput, match="keep-last"):
+    with pytest.raises(InvalidInput, match="invalid keep_last_n"):
         repo.purge_artifact_versions("app", keep_last_n=-1)
 
 

@@ -5,6 +5,7 @@ are not import-time edges."""
 from __future__ import annotations
 
 import ast
+import importlib.util
 from pathlib import Path
 
 PACKAGE = Path(__file__).parents[1] / "versioned_action"
@@ -31,12 +32,8 @@ def import_time_edges(name: str, path: Path, known: dict[str, Path]) -> set[str]
             if isinstance(node, ast.ClassDef):
                 visit(node.body)
             elif isinstance(node, ast.ImportFrom):
-                base = package.split(".")[: len(package.split(".")) - max(node.level - 1, 0)]
-                module = (
-                    ".".join(base + [node.module])
-                    if node.level and node.module
-                    else (".".join(base) if node.level else node.module or "")
-                )
+                relative = "." * node.level + (node.module or "")
+                module = importlib.util.resolve_name(relative, package)
                 for alias in node.names:
                     full = f"{module}.{alias.name}"
                     found.add(full if full in known else module)

@@ -103,16 +103,6 @@ class InvalidInput(VersionedError, ValueError):
         name = syntax.field(self.field) if self.names_input else None
         return f"{name}: {self.detail}" if name else super()._message(syntax)
 
-    def named(self, name: str, syntax: Syntax = PYTHON) -> str:
-        """The error under the name its caller knows the field by (``input limit``,
-        ``--limit``), said once.
-
-        >>> InvalidInput("limit", "'0' is not a whole number 1..1000").named("--limit")
-        "--limit: '0' is not a whole number 1..1000"
-        """
-        hint = f". {syntax.render(self.template)}" if self.template else ""
-        return f"{name}: {syntax.render(self.detail)}{hint}"
-
 
 class InvalidEnvironment(InvalidInput):
     """An environment variable this tool reads is malformed; ``field`` names the variable.

@@ -6,18 +6,16 @@ import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from . import LATEST, archive, open_repository, results
-from .errors import AliasNotFound, InvalidInput, NotFound
+from .errors import AliasNotFound, NotFound
 from .models import Alias, Artifact
 from .request import Request
 from .syntax import run_hint
 
 if TYPE_CHECKING:
     from .repository import Repository
-
-_T = TypeVar("_T")
 
 
 @dataclasses.dataclass
@@ -158,13 +156,6 @@ def _from_alias(result: Result, alias: Alias) -> None:
     result.changed = result.changed or alias.changed
 
 
-def _required(value: _T | None, field: str) -> _T:
-    """A field :func:`~versioned_action.request.parse` sets for the operation at hand."""
-    if value is None:
-        raise InvalidInput(field, "required")
-    return value
-
-
 def run(request: Request, repo: Repository | None = None) -> Result:
     """Carry out a validated request against the repository it names."""
     settings = request.settings
@@ -186,7 +177,7 @@ def run(request: Request, repo: Repository | None = None) -> Result:
 def _promote_chained(repo: Repository, request: Request, result: Result, version: str) -> None:
     if request.alias:
         alias = repo.put_alias(
-            _required(request.name, "name"),
+            request.name,
             request.alias,
             version,
             actor=request.actor,
@@ -199,7 +190,8 @@ def _promote_chained(repo: Repository, request: Request, result: Result, version
 
 
 def _run_put(repo: Repository, request: Request) -> Result:
-    path = _required(request.path, "path")
+    path = request.path
+    assert path is not None, "parse requires a path for put"
     if request.archive is None:
         return _put(repo, request, path)
     with archive.temporary(path, request.archive_mtime) as tar:
@@ -208,7 +200,7 @@ def _run_put(repo: Repository, request: Request) -> Result:
 
 def _put(repo: Repository, request: Request, content: Path) -> Result:
     result = Result("put")
-    name = _required(request.name, "name")
+    name = request.name
     args = (name, content, request.content_type, dict(request.metadata), dict(request.tags))
     if request.publish:
         latest, stored = repo.put_and_publish(*args)
@@ -228,7 +220,7 @@ def _put(repo: Repository, request: Request, content: Path) -> Result:
 
 def _run_publish(repo: Repository, request: Request) -> Result:
     result = Result("publish")
-    version = repo.publish_artifact_version(_required(request.name, "name"))
+    version = repo.publish_artifact_version(request.name)
     _from_artifact(result, version)
     result.changed = version.changed
     _promote_chained(repo, request, result, version.version)
@@ -246,14 +238,14 @@ def _newest_published(repo: Repository, name: str) -> str:
 
 
 def _run_promote(repo: Repository, request: Request) -> Result:
-    name = _required(request.name, "name")
+    name = request.name
     if request.from_alias:
         version = repo.get_alias(name, request.from_alias).version
     else:
         version = request.version or _newest_published(repo, name)
     alias = repo.put_alias(
         name,
-        _required(request.alias, "alias"),
+        request.alias,
         version,
         request.secondary_version,
         request.secondary_weight,
@@ -268,8 +260,8 @@ def _run_promote(repo: Repository, request: Request) -> Result:
 
 def _run_rollback(repo: Repository, request: Request) -> Result:
     alias, restored = repo.rollback_restoring(
-        _required(request.name, "name"),
-        _required(request.alias, "alias"),
+        request.name,
+        request.alias,
         request.version,
         expected_version=request.expected_version,
         actor=request.actor,
@@ -283,7 +275,7 @@ def _run_rollback(repo: Repository, request: Request) -> Result:
 
 
 def _run_get(repo: Repository, request: Request) -> Result:
-    name = _required(request.name, "name")
+    name = request.name
     result = Result("get", name=name)
     version = request.version or LATEST
     if request.alias:
@@ -300,8 +292,8 @@ def _run_get(repo: Repository, request: Request) -> Result:
 
 
 def _run_list(repo: Repository, request: Request) -> Result:
-    result = Result("list", name=request.name)
-    if request.name is None:
+    result = Result("list", name=request.name or None)
+    if not request.name:
         result.details = {"artifacts": repo.list_artifact_names()}
         return result
     versions = repo.list_artifact_versions(request.name)
@@ -318,7 +310,7 @@ def _run_list(repo: Repository, request: Request) -> Result:
 
 def _run_purge(repo: Repository, request: Request) -> Result:
     purged = repo.purge_artifact_versions(
-        _required(request.name, "name"),
+        request.name,
         keep_last_n=request.keep_last,
         purge_older_than_secs=request.older_than,
         dry_run=request.dry_run,
@@ -334,7 +326,7 @@ def _run_purge(repo: Repository, request: Request) -> Result:
 
 
 def _run_history(repo: Repository, request: Request) -> Result:
-    name, alias = _required(request.name, "name"), _required(request.alias, "alias")
+    name, alias = request.name, request.alias
     result = Result("history", name=name, alias=alias)
     entries = repo.get_alias_history(name, alias, request.limit)
     if entries:
@@ -352,8 +344,8 @@ def _run_delete_alias(repo: Repository, request: Request) -> Result:
     result.dry_run = request.dry_run
     try:
         entry = repo.delete_alias(
-            _required(request.name, "name"),
-            _required(request.alias, "alias"),
+            request.name,
+            request.alias,
             expected_version=request.expected_version,
             actor=request.actor,
             reason=request.reason,

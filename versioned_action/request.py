@@ -165,13 +165,13 @@ class Request:
 
     operation: str
     settings: Settings
-    name: str | None = None
+    name: str = ""  # empty only for a list of every artifact
     path: Path | None = None
     content_type: str | None = None
     metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
     tags: Mapping[str, str] = dataclasses.field(default_factory=dict)
     publish: bool = False
-    alias: str | None = None
+    alias: str = ""  # empty: no alias
     version: str | None = None
     from_alias: str | None = None
     secondary_version: str | None = None

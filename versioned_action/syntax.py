@@ -74,15 +74,15 @@ PARAMETERS = {
     "keep-last": "keep_last_n",
     "older-than": "purge_older_than_secs",
 }
+# Inputs the library has as a call to make, not as a parameter.
+CALLS = {"create-resources": "repo.bootstrap()"}
 # An operation of the action and the CLI as the Repository method that does it.
 METHODS = {
     "put": "put_artifact",
     "publish": "publish_artifact_version",
     "list": "list_artifact_versions",
     "promote": "put_alias",
-    "rollback": "rollback",
     "history": "get_alias_history",
-    "delete-alias": "delete_alias",
     "get": "download_artifact",
     "purge": "purge_artifact_versions",
 }
@@ -98,8 +98,8 @@ class PythonSyntax(Syntax):
         return f"invalid {parameter(name)}"
 
     def input(self, name: str, value: str | None) -> str:
-        if name == "create-resources":
-            return "repo.bootstrap()"
+        if name in CALLS:
+            return CALLS[name]
         return parameter(name) if value is None else f"{parameter(name)}={_literal(value)}"
 
     def run(self, operation: str, inputs: Sequence[tuple[str, str]]) -> str:

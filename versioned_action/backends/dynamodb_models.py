@@ -64,16 +64,17 @@ def bind(
 ) -> tuple[type[Item], type[ArtifactItem], type[AliasItem], type[HistoryItem]]:
     """The models bound to ``table``; each record model is also the bound :class:`Item`."""
 
+    settings = {
+        "table_name": table,
+        "region": aws.region,
+        "host": aws.dynamodb_endpoint,
+        "billing_mode": PAY_PER_REQUEST_BILLING_MODE,
+        **timeouts(aws),
+    }
+
     def meta() -> MetaProtocol:
-        # a class whose attributes are the settings: what PynamoDB reads from ``Meta``
-        settings = {
-            "table_name": table,
-            "region": aws.region,
-            "host": aws.dynamodb_endpoint,
-            "billing_mode": PAY_PER_REQUEST_BILLING_MODE,
-            **timeouts(aws),
-        }
-        return cast("MetaProtocol", type("Meta", (), settings))
+        # a class of its own per model, whose attributes are the settings: PynamoDB's ``Meta``
+        return cast("MetaProtocol", type("Meta", (), dict(settings)))
 
     class TableItem(Item):
         Meta = meta()

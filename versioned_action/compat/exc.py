@@ -75,7 +75,7 @@ def translate(err: VersionedError) -> VersionedError:
     for ours, theirs in _STANDS_FOR:
         if isinstance(err, ours) and not isinstance(err, theirs):
             new = theirs.__new__(theirs)
-            VersionedError.__init__(new, err.args[0] if err.args else "", hint=err.hint)
+            VersionedError.__init__(new, err.args[0] if err.args else "", hint=err.template)
             new.__dict__.update(err.__dict__)
             return new
     return err

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .. import progress
-from ..errors import InvalidEnvironment, InvalidInput, VersionedError
+from ..errors import InvalidInput, VersionedError
 from ..operations import run
 from ..request import ACCEPTS, COMMON, OPERATIONS, Request, parse
-from ..syntax import WORKFLOW
+from ..syntax import Syntax
 from . import summary
 from .commands import Reporter, markdown_block
 from .inputs import check_declared, read_inputs
@@ -35,14 +35,20 @@ def check_in_workspace(request: Request, environ: Mapping[str, str]) -> None:
         )
 
 
+class ActionSyntax(Syntax):
+    """A workflow's words, and a bad input of action.yml named as ``input NAME``."""
+
+    def field(self, name: str) -> str | None:
+        return f"input {name}" if name in INPUT_NAMES else None
+
+
+ACTION = ActionSyntax()
+
+
 def describe(err: VersionedError) -> str:
     """The error in a workflow's words: ``input NAME: ...`` for an input of action.yml, and
     inputs in hints as a step sets them (``version: 3``)."""
-    if not isinstance(err, InvalidInput) or isinstance(err, InvalidEnvironment):
-        return err.render(WORKFLOW)
-    if err.field in INPUT_NAMES:
-        return err.named(f"input {err.field}", WORKFLOW)
-    return err.render(WORKFLOW)
+    return err.render(ACTION)
 
 
 def main(environ: Mapping[str, str] | None = None) -> int:

@@ -83,6 +83,9 @@ NOTES = (
 )
 
 
+PROBE = "server probe (once per process, off AWS)"
+
+
 class BenchmarkError(RuntimeError):
     """A measured call did not do what the benchmark expects of it."""
 
@@ -106,6 +109,9 @@ def run_ours(backend: str, endpoint: str, meter: Meter, workdir: Path) -> dict[s
     repo.bootstrap()
     ours = Ours(repo)
     counts = {}
+    with meter.measure() as probe:  # what the endpoint enforces: none on AWS, where it is known
+        repo.server.enforcement()
+    counts[PROBE] = probe.requests
     for step in scenario(workdir):
         measured, outcome = measure_ours(meter, ours, backend, step)
         check_outcome(f"ours {backend}", step.label, outcome, step.expect)

@@ -50,6 +50,11 @@ DYNAMODB_WRITES = {
     "DeleteTable",
     "UpdateTable",
 }
+# The headers that make an S3 write conditional: a proxy that drops them models a store that
+# enforces no conditional write at all.
+CONDITIONAL_HEADERS = frozenset(
+    {"if-match", "if-none-match", "x-amz-copy-source-if-match", "x-amz-copy-source-if-none-match"}
+)
 MAX_HEADER_BYTES = 64 * 1024
 IDLE_TIMEOUT = 30.0  # seconds a client connection may sit idle between requests
 UPSTREAM_TIMEOUT = 60.0
@@ -354,6 +359,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._rules: list[Rule] = []
+        self.drop_headers: frozenset[str] = frozenset()  # request headers never forwarded
         self._log: list[Entry] = []
         self._counts = [0, 0, 0]  # requests, writes, reads
         self._sockets: set[socket.socket] = set()
@@ -603,7 +609,7 @@ class FaultProxy:
                 request.method, request.target, skip_host=True, skip_accept_encoding=True
             )
             for name, value in request.headers.items():
-                if name not in HOP_BY_HOP and name != "content-length":
+                if name not in HOP_BY_HOP | self.drop_headers and name != "content-length":
                     conn.putheader(name, value)
             if request.body or request.method in ("PUT", "POST"):
                 conn.putheader("Content-Length", str(len(request.body)))

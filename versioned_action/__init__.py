@@ -22,6 +22,7 @@ from .errors import (
     NotFound,
     ResourceMissing,
     TableNotFound,
+    UnsupportedServer,
     VersionedError,
     VersionNotFound,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "HistoryEntry",
     "HistoryNotFound",
     "IntegrityError",
+    "UnsupportedServer",
     "InvalidEnvironment",
     "InvalidInput",
     "NotFound",

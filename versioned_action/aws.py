@@ -262,8 +262,9 @@ class AwsSettings:
         waits = self.max_attempts * (self.connect_timeout + self.read_timeout)
         return waits + sum(min(2.0**i, MAX_BACKOFF) for i in range(self.max_attempts - 1))
 
-    def s3_client(self, max_pool: int = 16) -> S3Client:
-        """An S3 client; off AWS, checksums only where required so any S3 clone accepts uploads."""
+    def s3_client(self, max_pool: int = 16, max_attempts: int | None = None) -> S3Client:
+        """An S3 client; off AWS, checksums only where required so any S3 clone accepts uploads.
+        ``max_attempts`` overrides the retry budget (1: each request is sent once)."""
         # botocore itself: boto3's session would also import s3transfer, which we never use
         import botocore.session
         from botocore.config import Config
@@ -271,7 +272,10 @@ class AwsSettings:
         options: dict[str, Any] = {
             "connect_timeout": self.connect_timeout,
             "read_timeout": self.read_timeout,
-            "retries": {"mode": "standard", "total_max_attempts": self.max_attempts},
+            "retries": {
+                "mode": "standard",
+                "total_max_attempts": max_attempts or self.max_attempts,
+            },
             "max_pool_connections": max_pool,
         }
         if self.s3_endpoint:

@@ -1,27 +1,34 @@
-"""Server-side copies that take exactly the bytes we read: a version is published this way.
+"""Server-side copies that publish a version from LATEST.
 
-Up to 5 GiB a copy is one CopyObject, conditional on the source's ETag and on the key's
-absence, and its response's SHA-256 must be the one we expect; larger objects are copied in
-parts whose ETags must add up to the source's before the copy is completed.
+Where the endpoint enforces CopyObject's conditions (:func:`copy_exact`), up to 5 GiB a copy
+is one CopyObject, conditional on the source's ETag and on the key's absence, and its
+response's SHA-256 must be the one we expect. Elsewhere (:func:`copy_snapshot`) the copy
+takes whatever the source holds at that moment together with its metadata, and we find out
+which bytes it took. Larger objects are copied in parts whose ETags must add up to the
+source's before the copy is completed, on any endpoint.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import random
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws_failures import KEY_MISSING, PRECONDITION_FAILED, error_code
 from .content import MiB
+from .layout import same_etag
 from .transfer import (
     KeyExists,
     ObjectInfo,
     SourceChanged,
     TransferConfig,
     head,
+    head_or_none,
     multipart_etag,
     multipart_write,
     object_args,
@@ -33,6 +40,8 @@ if TYPE_CHECKING:
     from .aws import S3Client
 
 MAX_COPY_PART = 5 * 1024 * MiB  # the largest CopyObject, and the largest part of a copy
+SNAPSHOT_ATTEMPTS = 3  # sends of a snapshot copy that failed without landing
+_TRANSIENT = ("RequestTimeout", "SlowDown", "Throttling", "ThrottlingException")
 
 
 def with_part_size(client: S3Client, bucket: str, info: ObjectInfo) -> ObjectInfo:
@@ -71,6 +80,86 @@ def copy_exact(
     return _copy_parts(client, bucket, source, key, metadata, if_none_match, config)
 
 
+def copy_snapshot(
+    client: S3Client,
+    once: S3Client,
+    bucket: str,
+    source: ObjectInfo,
+    key: str,
+    *,
+    config: TransferConfig,
+) -> ObjectInfo:
+    """Copy ``source`` to ``key`` on an endpoint that may ignore CopyObject's conditions;
+    describe what the copy took. Only the holder of the version's number may call this.
+
+    The copy brings the source's metadata along with its bytes (``MetadataDirective=COPY``),
+    so the new object describes itself (its sha256) whatever the source held at that moment.
+    It goes through ``once``, a client that never repeats a request: a blind retry could take
+    other bytes into the same key. After a failure the key is looked at: an object there is
+    our copy whose answer was lost. What the copy took is known from its SHA-256 checksum,
+    else from its ETag, else (neither matches the source we read) from one HEAD.
+    """
+    if source.size > MAX_COPY_PART:  # part copies are checked before they are completed
+        return _copy_parts(client, bucket, source, key, source.metadata, False, config)
+    args: dict[str, Any] = {
+        "Bucket": bucket,
+        "Key": key,
+        "CopySource": {"Bucket": bucket, "Key": source.key},
+        "CopySourceIfMatch": source.etag,  # kept: some endpoints do enforce one of the two
+        "IfNoneMatch": "*",
+        "MetadataDirective": "COPY",
+        "TaggingDirective": "COPY",
+        "ChecksumAlgorithm": "SHA256",
+    }
+    for attempt in range(1, SNAPSHOT_ATTEMPTS + 1):
+        try:
+            response = once.copy_object(**args)
+            break
+        except ClientError as err:
+            if error_code(err) in (*PRECONDITION_FAILED, *KEY_MISSING):
+                _refused_copy(client, bucket, source, key, err)
+            status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+            if status < 500 and error_code(err) not in _TRANSIENT:
+                raise
+            failure: Exception = err
+        except BotoCoreError as err:  # the connection failed or the answer never came
+            failure = err
+        landed = head_or_none(client, bucket, key)
+        if landed is not None:
+            return landed  # our copy landed though its answer was lost
+        if attempt == SNAPSHOT_ATTEMPTS:
+            raise failure
+        time.sleep(random.uniform(0.2, 0.6) * attempt)
+    result = response["CopyObjectResult"]
+    checksum = result.get("ChecksumSHA256")
+    if checksum:
+        took_source = bool(source.sha256) and checksum == _base64_sha256(source.sha256 or "")
+    else:
+        took_source = same_etag(result.get("ETag"), source.etag)
+    if not took_source:
+        return head(client, bucket, key)  # LATEST changed before the copy: what it took
+    return ObjectInfo(
+        key=key,
+        etag=result.get("ETag") or source.etag,
+        size=source.size,
+        last_modified=result.get("LastModified") or response_time(response),
+        metadata=source.metadata,
+        content_type=source.content_type,
+        tags=source.tags,
+    )
+
+
+def _refused_copy(
+    client: S3Client, bucket: str, source: ObjectInfo, key: str, err: ClientError
+) -> None:
+    """Raise what a refused conditional copy means: the key is taken, or the source changed.
+    (One 412 answers both conditions: the key tells which failed.)"""
+    existing = head_or_none(client, bucket, key)
+    if existing is not None:
+        raise KeyExists(f"s3 key {key!r} already exists", existing) from err
+    raise SourceChanged(f"s3 key {source.key!r} changed during the copy") from err
+
+
 def _copy_object(
     client: S3Client,
     bucket: str,
@@ -97,15 +186,13 @@ def _copy_object(
     try:
         response = client.copy_object(**args)
     except ClientError as err:
-        code = error_code(err)
-        if code not in (*PRECONDITION_FAILED, *KEY_MISSING):
+        if error_code(err) not in (*PRECONDITION_FAILED, *KEY_MISSING):
             raise
-        # one 412 answers both conditions: the key tells which failed (or a lost answer's
-        # retry met our own copy, which the caller recognises by its metadata)
-        existing = _head_or_none(client, bucket, key) if if_none_match else None
-        if existing is not None:
-            raise KeyExists(f"s3 key {key!r} already exists", existing) from err
-        raise SourceChanged(f"s3 key {source.key!r} changed during the copy") from err
+        # a lost answer's retry may meet our own copy, which the caller recognises by its
+        # metadata
+        if not if_none_match:
+            raise SourceChanged(f"s3 key {source.key!r} changed during the copy") from err
+        _refused_copy(client, bucket, source, key, err)
     result = response["CopyObjectResult"]
     copied = result.get("ChecksumSHA256")
     if copied and source.sha256 and copied != _base64_sha256(source.sha256):
@@ -125,15 +212,6 @@ def _copy_object(
 
 def _base64_sha256(hex_digest: str) -> str:
     return base64.b64encode(bytes.fromhex(hex_digest)).decode()
-
-
-def _head_or_none(client: S3Client, bucket: str, key: str) -> ObjectInfo | None:
-    try:
-        return head(client, bucket, key)
-    except ClientError as err:
-        if error_code(err) in KEY_MISSING:
-            return None
-        raise
 
 
 def _copy_parts(
@@ -197,11 +275,11 @@ def _same_bytes(client: S3Client, bucket: str, source: ObjectInfo, etags: list[s
     Compare the parts' ETags with the source's. Where ETags are not MD5s (SSE-KMS) they never
     match; then the source must still have the ETag every part copy was conditioned on.
     """
-    if source.parts_count == 1 and etags == [source.etag]:
+    if source.parts_count == 1 and len(etags) == 1 and same_etag(etags[0], source.etag):
         return True
-    if len(etags) == source.parts_count > 1 and multipart_etag(etags) == source.etag:
+    if len(etags) == source.parts_count > 1 and same_etag(multipart_etag(etags), source.etag):
         return True
     try:
-        return head(client, bucket, source.key).etag == source.etag
+        return same_etag(head(client, bucket, source.key).etag, source.etag)
     except ClientError:
         return False

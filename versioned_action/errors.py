@@ -12,6 +12,7 @@ Every error is a :class:`VersionedError`; catch a branch to handle a kind of fai
     ├── AccessDenied
     ├── EndpointUnreachable
     ├── Conflict
+    ├── UnsupportedServer
     └── IntegrityError
 
 :mod:`versioned_action.aws_failures` turns botocore and PynamoDB failures into these.
@@ -299,6 +300,18 @@ class Conflict(VersionedError):
     """
 
     template = "Re-read the current state and retry"
+
+
+class UnsupportedServer(VersionedError):
+    """The S3 endpoint does not enforce what an operation needs to be safe on this backend.
+
+    >>> err = UnsupportedServer("the S3 endpoint http://127.0.0.1:9000 does not enforce "
+    ...                         "conditional writes")
+    >>> err.hint
+    "Use backend 's3-dynamodb': its records are conditional DynamoDB writes"
+    """
+
+    template = "Use backend 's3-dynamodb': its records are conditional DynamoDB writes"
 
 
 class IntegrityError(VersionedError):

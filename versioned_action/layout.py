@@ -19,6 +19,27 @@ VERSION_WIDTH = 6
 META_NAME = "artifact_name"
 META_SHA256 = "artifact_sha256"
 META_TOKEN = "artifact_write_token"  # ours: which publish created a version's object
+# The alias object's metadata in the ``s3`` backend (the peer reads only its body).
+META_ALIAS_ENTRY = "alias_entry"  # the change that set it
+META_ALIAS_PREVIOUS = "alias_previous"  # what that change replaced
+META_ALIAS_REQUEST = "alias_request"  # who asked for that change
+# Every metadata key this tool writes. Some S3 stores (Ceph RGW) hand keys back with '-'
+# where they were written with '_': readers take either spelling, writers use '_'.
+OWN_METADATA = frozenset(
+    {
+        META_NAME,
+        META_SHA256,
+        META_TOKEN,
+        META_ALIAS_ENTRY,
+        META_ALIAS_PREVIOUS,
+        META_ALIAS_REQUEST,
+        "github_sha",
+        "github_ref_name",
+        "github_repository",
+        "github_run_id",
+        "github_actor",
+    }
+)
 METADATA_LIMIT = 2048  # bytes of user metadata keys + values, S3's limit
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -112,7 +133,7 @@ def validate_metadata(name: str, metadata: Mapping[str, str] | None) -> dict[str
         if not isinstance(key, str) or not isinstance(value, str):
             raise InvalidInput("metadata", f"{key!r}: keys and values must be strings")
         lowered = key.lower()
-        if lowered in (META_NAME, META_SHA256, META_TOKEN):
+        if lowered.replace("-", "_") in (META_NAME, META_SHA256, META_TOKEN):
             raise InvalidInput("metadata", f"{key!r} is reserved and set by this tool")
         if not _META_KEY_RE.fullmatch(lowered):
             raise InvalidInput(
@@ -239,6 +260,32 @@ def s3only_version_from_filename(filename: str, suffix: str) -> str | None:
     if not tail.isdigit() or int(head) != 10**VERSION_WIDTH - int(tail):
         return None
     return str(int(tail))
+
+
+def read_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    """S3 user metadata as a server returned it, with this tool's own keys in the spelling
+    they were written in (``artifact-sha256`` -> ``artifact_sha256``)."""
+    found = dict(metadata or {})
+    result: dict[str, str] = {}
+    for key, value in found.items():
+        written = key.lower().replace("-", "_")
+        result[written if written in OWN_METADATA and written not in found else key] = value
+    return result
+
+
+def same_metadata(one: Mapping[str, str], other: Mapping[str, str]) -> bool:
+    """Do two metadata maps agree, whichever of '_' and '-' a server spelled their keys in?"""
+
+    def folded(metadata: Mapping[str, str]) -> dict[str, str]:
+        return {key.lower().replace("_", "-"): value for key, value in metadata.items()}
+
+    return folded(one) == folded(other)
+
+
+def same_etag(one: str | None, other: str | None) -> bool:
+    """Are two ETags the same, quoted or not? (An empty or missing ETag matches nothing.)"""
+    bare = (one or "").strip('"'), (other or "").strip('"')
+    return bool(bare[0]) and bare[0] == bare[1]
 
 
 def join_key(*parts: str) -> str:

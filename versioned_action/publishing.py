@@ -15,6 +15,13 @@ A conditional write that fails tells us nothing by itself: the failure may answe
 our own applied write. So each failure is followed by a read that asks "is it mine?": a
 claim item naming our token is ours; an object carrying our token is our version. An object
 someone else left under a number is revealed as it is (rolled forward) before we move on.
+
+Where the endpoint does not enforce CopyObject's conditions (moto, Ceph RGW: see
+:mod:`.server`), the copy can neither take a number nor prove what it copied. There the ``s3``
+backend claims the number too (a conditional PutObject of a claim object, which those
+endpoints enforce), so only the claim's holder writes the version's key; a step that put its
+own bytes uploads them again as the version, and a publish of LATEST copies it with its
+metadata and learns which bytes the copy took (:func:`copying.copy_snapshot`).
 """
 
 from __future__ import annotations
@@ -65,6 +72,7 @@ class Claim:
     owner: str | None  # None: a claim written before claims named their owner
     sha256: str
     claimed_at: datetime
+    tag: str | None = None  # the stored claim's ETag, where a takeover is conditional on it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,17 +104,26 @@ class Publication:
         self.use_fallback = False
         self.token = secrets.token_hex(8)
         self.number: int | None = None  # the number we hold
+        self.took_over = False  # the number was a dead publisher's claim
+        self.exact_copy = True  # the endpoint enforces CopyObject's conditions
         self.waited = 0.0
 
     def run(self) -> Artifact:
         repo, name = self.repo, self.name
+        repo._check_publishable()
+        self.exact_copy = repo.server.enforcement().copy_conditions
+        if not self.exact_copy and self.fallback is not None:
+            self.use_fallback = True  # our own bytes: a copy of LATEST could take another's
         conflicts = 0
         while conflicts < PUBLISH_ATTEMPTS:
             if conflicts:
                 time.sleep(random.uniform(0.01, 0.05) * min(conflicts, 10))
             sha256 = self._sha256()
             if self.number is None:
-                tip = repo._newest(name, like=None if self.use_fallback else self.source)
+                tip = repo._newest(name, like=self.source)
+                claim = repo._pending_claim(name, tip.highest)
+                if claim is not None:
+                    tip = Tip(None, claim.number, claim)
                 if tip.newest is not None and tip.newest.sha256 == sha256:
                     return tip.newest
                 taken = self._take_number(tip, sha256)
@@ -171,6 +188,7 @@ class Publication:
         False: another run got it first; None: a live claim of another run sits on top.
         """
         repo, claim = self.repo, tip.claim
+        self.took_over = False
         if claim is not None and claim.owner == self.token:
             self.number = claim.number  # our claim, whose answer was lost
             return True
@@ -180,6 +198,7 @@ class Publication:
             if not repo._take_over(self.name, claim, sha256, self.token):
                 return False
             self.number = claim.number
+            self.took_over = True
             return True
         number = tip.highest + 1
         if number > layout.MAX_VERSION:
@@ -199,10 +218,25 @@ class Publication:
 
     def _write(self, key: str) -> ObjectInfo:
         token = {layout.META_TOKEN: self.token}
+        if not self.exact_copy and self.took_over:
+            # the dead publisher may have written the key after all; where a copy cannot be
+            # conditional, look before writing over it
+            existing = self.repo._head_or_none(key)
+            if existing is not None:
+                raise KeyExists(f"s3 key {key!r} already exists", existing)
         if self.use_fallback:
             assert self.fallback is not None
             return self.fallback(key, token)
         assert self.source is not None
+        if not self.exact_copy:
+            return copying.copy_snapshot(
+                self.repo.s3,
+                self.repo.s3_once,
+                self.repo.s3_bucket,
+                self.source,
+                key,
+                config=self.repo.transfer,
+            )
         return copying.copy_exact(
             self.repo.s3,
             self.repo.s3_bucket,

@@ -19,6 +19,7 @@ from .aws_failures import BUCKET_MISSING, KEY_MISSING, error_code
 from .errors import BucketNotFound, VersionedError
 from .models import AliasRecord, AliasTarget, Artifact, HistoryEntry
 from .publishing import Claim, Tip
+from .server import Server
 from .transfer import ObjectInfo, TransferConfig
 
 if TYPE_CHECKING:
@@ -47,7 +48,17 @@ class Storage(abc.ABC):
         self.aws = AwsSettings.resolve(aws_region, endpoint_url)
         self.transfer = transfer_config or TransferConfig()
         self.s3: S3Client = self.aws.s3_client(max_pool=max(16, self.transfer.max_workers * 2))
+        self.server = Server(self.s3, self.s3_bucket, self.s3_prefix, self.aws.s3_endpoint)
         self.claim_lease = publishing.claim_lease()
+        self._s3_once: S3Client | None = None
+
+    @property
+    def s3_once(self) -> S3Client:
+        """An S3 client that sends each request once: for a write that must not be repeated
+        blindly (the caller looks at what landed before it tries again)."""
+        if self._s3_once is None:
+            self._s3_once = self.aws.s3_client(max_pool=4, max_attempts=1)
+        return self._s3_once
 
     def _error_context(self) -> dict[str, Any]:
         return {"bucket": self.s3_bucket, "region": self.aws.region, "prefix": self.s3_prefix}
@@ -82,6 +93,11 @@ class Storage(abc.ABC):
         ``like``: an object we hold, whose sha256 may spare reading the newest's; ``newest``
         may then be None when the listing alone shows it holds other bytes."""
 
+    def _pending_claim(self, name: str, above: int) -> Claim | None:
+        """A claim of a number above ``above`` that no version holds yet, where claims are
+        kept apart from versions (in ``_newest``'s Tip elsewhere)."""
+        return None
+
     def _record_latest(self, name: str, info: ObjectInfo) -> None:
         """Record a new LATEST next to its content (nothing to do where S3 is the record)."""
 
@@ -102,6 +118,9 @@ class Storage(abc.ABC):
 
     def _abandon(self, name: str, number: int) -> None:
         """Keep a claimed number as a permanent gap: its key holds an object not ours."""
+
+    def _check_publishable(self) -> None:
+        """Refuse to publish where this backend cannot number versions safely."""
 
     @abc.abstractmethod
     def _delete_version(self, name: str, version: str) -> None: ...
@@ -184,3 +203,6 @@ class Storage(abc.ABC):
             return transfer.head(self.s3, self.s3_bucket, key)
         except ClientError as err:
             raise self._not_found(err, missing) from err
+
+    def _head_or_none(self, key: str) -> ObjectInfo | None:
+        return transfer.head_or_none(self.s3, self.s3_bucket, key)

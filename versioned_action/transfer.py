@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 from .aws_failures import KEY_MISSING, PRECONDITION_FAILED, error_code
 from .content import LocalContent, MiB, PartBody, crc32_header
 from .errors import Conflict
-from .layout import META_SHA256, META_TOKEN, s3_uri
+from .layout import META_SHA256, META_TOKEN, read_metadata, s3_uri, same_etag, same_metadata
 from .progress import Progress
 
 if TYPE_CHECKING:
@@ -99,13 +99,14 @@ def response_time(response: dict[str, Any]) -> datetime:
 
 
 def object_info(key: str, response: dict[str, Any]) -> ObjectInfo:
-    """What a HEAD or GET response tells about the object at ``key``."""
+    """What a HEAD or GET response tells about the object at ``key`` (read leniently: a
+    missing ETag or date is empty or now, our metadata keys in either spelling)."""
     return ObjectInfo(
         key=key,
-        etag=response["ETag"],
-        size=response["ContentLength"],
-        last_modified=response["LastModified"],
-        metadata=dict(response.get("Metadata") or {}),
+        etag=response.get("ETag") or "",
+        size=int(response.get("ContentLength") or 0),
+        last_modified=response.get("LastModified") or response_time(response),
+        metadata=read_metadata(response.get("Metadata")),
         content_type=response.get("ContentType"),
     )
 
@@ -113,6 +114,16 @@ def object_info(key: str, response: dict[str, Any]) -> ObjectInfo:
 def head(client: S3Client, bucket: str, key: str) -> ObjectInfo:
     """HEAD ``key``; a missing key raises the ClientError."""
     return object_info(key, client.head_object(Bucket=bucket, Key=key))
+
+
+def head_or_none(client: S3Client, bucket: str, key: str) -> ObjectInfo | None:
+    """HEAD ``key``, or None if there is no such key."""
+    try:
+        return head(client, bucket, key)
+    except ClientError as err:
+        if error_code(err) in KEY_MISSING:
+            return None
+        raise
 
 
 def _tagging(tags: Mapping[str, str] | None) -> dict[str, str]:
@@ -171,13 +182,16 @@ def multipart_write(
             verify(etags)
         extra = {"IfNoneMatch": "*"} if if_none_match else {}
         try:
-            return client.complete_multipart_upload(
+            completed = client.complete_multipart_upload(
                 Bucket=bucket,
                 Key=key,
                 UploadId=upload_id,
                 MultipartUpload={"Parts": parts},
                 **extra,
             )
+            if not completed.get("ETag"):  # some stores (Ceph RGW) answer without it
+                completed["ETag"] = multipart_etag(etags)
+            return completed
         except ClientError as err:
             # A retry of a completion whose answer was lost finds the upload gone (or, with
             # If-None-Match, the key taken): the key holding exactly our parts means it landed.
@@ -205,7 +219,9 @@ def _completed(
         if error_code(err) in KEY_MISSING:
             return None
         raise
-    ours = response["ETag"] == etag and response.get("Metadata") == write_args["Metadata"]
+    ours = same_etag(response.get("ETag"), etag) and same_metadata(
+        response.get("Metadata") or {}, write_args["Metadata"]
+    )
     return response if ours else None
 
 

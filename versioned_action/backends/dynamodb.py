@@ -151,7 +151,7 @@ class S3DynamoDBRepository(Repository):
             pk=name,
             sk=LATEST,
             update_at=info.last_modified,
-            sha256=info.sha256,
+            sha256=info.sha256 or "",  # an object another tool wrote may carry none
             size=info.size,
             is_deleted=False,
         ).save()

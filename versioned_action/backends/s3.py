@@ -2,29 +2,27 @@
 
 Keys: ``{prefix}/{name}/versions/000000_LATEST{suffix}``, ``.../999999_000001{suffix}``,
 ``{prefix}/{name}/aliases/{alias}.json``; our history sits in ``{prefix}/{name}/history/``,
-a folder the peer library never lists.
+and, on endpoints whose copies are not conditional, the claims of version numbers in
+``{prefix}/{name}/claims/``: folders the peer library never lists.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import history, layout, transfer
 from ..aws_failures import KEY_MISSING, PRECONDITION_FAILED, error_code
 from ..errors import ArtifactNotFound, Conflict, InvalidInput, VersionedError, VersionNotFound
-from ..models import AliasRecord, AliasTarget, Artifact, HistoryEntry
-from ..publishing import Tip
+from ..models import AliasRecord, AliasTarget, Artifact, HistoryEntry, utc_now
+from ..publishing import Claim, Tip
 from ..repository import LATEST, Repository
 from ..transfer import ObjectInfo
-
-# Metadata of an alias object (the peer reads only its body): the change that set it.
-_META_ENTRY = "alias_entry"
-_META_PREVIOUS = "alias_previous"
-_META_REQUEST = "alias_request"
 
 
 class S3Repository(Repository):
@@ -133,11 +131,103 @@ class S3Repository(Repository):
         version, obj = top
         if like is not None and obj["Size"] != like.size:
             return Tip(None, int(version))  # other bytes than ``like``: no HEAD needed
-        if like is not None and like.sha256 and obj["ETag"] == like.etag:
+        if like is not None and like.sha256 and layout.same_etag(obj.get("ETag"), like.etag):
             # the listing shows the ETag of the object we hold: the same bytes, so the same
             # sha256, known without a HEAD
             return Tip(self._listed(name, version, obj, like.sha256), int(version))
         return Tip(self._get(name, version), int(version))
+
+    # ----- number claims, where a copy cannot take a number -------------------------------
+
+    def _check_publishable(self) -> None:
+        self.server.require_conditional_put("publish versions")
+
+    def _claims(self) -> bool:
+        """Are numbers claimed before their version is written? Where CopyObject's conditions
+        hold, the version's conditional create is the claim."""
+        return not self.server.enforcement().copy_conditions
+
+    def _claim_key(self, name: str, number: int) -> str:
+        return self._claims_prefix(name) + layout.s3only_filename(str(number))
+
+    def _claims_prefix(self, name: str) -> str:
+        return layout.join_key(self.s3_prefix, name, "claims") + "/"
+
+    def _pending_claim(self, name: str, above: int) -> Claim | None:
+        if not self._claims():
+            return None
+        prefix = self._claims_prefix(name)
+        response = self.s3.list_objects_v2(Bucket=self.s3_bucket, Prefix=prefix, MaxKeys=1)
+        for obj in response.get("Contents", []):  # newest first, as versions are
+            version = layout.s3only_version_from_filename(obj["Key"][len(prefix) :], "")
+            if version is not None and version != LATEST and int(version) > above:
+                return self._read_claim(name, int(version))
+        return None
+
+    def _read_claim(self, name: str, number: int) -> Claim | None:
+        try:
+            response = self.s3.get_object(Bucket=self.s3_bucket, Key=self._claim_key(name, number))
+        except ClientError as err:
+            if error_code(err) in KEY_MISSING:
+                return None
+            raise
+        try:
+            data = json.loads(response["Body"].read())
+            claimed_at = datetime.fromisoformat(data["claimed_at"])
+        except (ValueError, KeyError, TypeError):  # not ours, or damaged: a claim nobody owns
+            data, claimed_at = {}, response["LastModified"]
+        return Claim(
+            number,
+            data.get("owner"),
+            str(data.get("sha256") or ""),
+            claimed_at,
+            tag=response.get("ETag"),
+        )
+
+    def _write_claim(
+        self, name: str, number: int, sha256: str, owner: str, **condition: str
+    ) -> bool:
+        """Create or replace the claim under ``condition``; False if it failed and the claim
+        is not ours (a failure may answer the retry of our own write)."""
+        body = {"owner": owner, "sha256": sha256, "claimed_at": utc_now().isoformat()}
+        try:
+            self.s3.put_object(
+                Bucket=self.s3_bucket,
+                Key=self._claim_key(name, number),
+                Body=json.dumps(body).encode(),
+                ContentType="application/json",
+                **condition,
+            )
+        except ClientError as err:
+            if error_code(err) not in PRECONDITION_FAILED:
+                raise
+            claim = self._read_claim(name, number)
+            return claim is not None and claim.owner == owner
+        return True
+
+    def _reserve(self, name: str, number: int, sha256: str, owner: str) -> bool:
+        if not self._claims():
+            return True
+        return self._write_claim(name, number, sha256, owner, IfNoneMatch="*")
+
+    def _take_over(self, name: str, claim: Claim, sha256: str, owner: str) -> bool:
+        if claim.tag is None:
+            return False
+        condition = self.server.if_match(claim.tag)
+        return self._write_claim(name, claim.number, sha256, owner, IfMatch=condition)
+
+    def _release(self, name: str, number: int, owner: str) -> None:
+        # Best effort: a claim left behind is taken over once its lease is over.
+        with contextlib.suppress(ClientError, BotoCoreError):
+            if not self._claims() or not self.server.enforcement().conditional_delete:
+                return
+            claim = self._read_claim(name, number)
+            if claim is not None and claim.owner == owner and claim.tag is not None:
+                self.s3.delete_object(
+                    Bucket=self.s3_bucket,
+                    Key=self._claim_key(name, number),
+                    IfMatch=self.server.if_match(claim.tag),
+                )
 
     def _delete_version(self, name: str, version: str) -> None:
         if version == LATEST:
@@ -154,15 +244,16 @@ class S3Repository(Repository):
                 return None
             raise
         document = layout.decode_alias_document(response["Body"].read())
-        meta = response.get("Metadata") or {}
-        entry = meta.get(_META_ENTRY)
+        meta = layout.read_metadata(response.get("Metadata"))
+        entry = meta.get(layout.META_ALIAS_ENTRY)
+        previous = meta.get(layout.META_ALIAS_PREVIOUS)
         return AliasRecord(
             target=AliasTarget(**document),
-            token=response["ETag"],
-            update_at=response["LastModified"],
-            entry=entry,
-            previous=history.decode_target(meta[_META_PREVIOUS]) if entry else None,
-            request=meta.get(_META_REQUEST),
+            token=response.get("ETag"),
+            update_at=response.get("LastModified") or transfer.response_time(response),
+            entry=entry if previous is not None else None,
+            previous=history.decode_target(previous) if entry and previous else None,
+            request=meta.get(layout.META_ALIAS_REQUEST),
         )
 
     def _write_alias(
@@ -177,6 +268,7 @@ class S3Repository(Repository):
         # A run that dies before the move leaves an entry no alias names, which readers skip
         # (history.committed). The alias object's metadata names its entry and what it
         # replaced, so a rollback needs the alias alone and a retry can recognise its write.
+        self.server.require_conditional_put("move aliases")
         self.s3.put_object(
             Bucket=self.s3_bucket,
             Key=self._history_prefix(name, alias) + history.newest_first_key(entry) + ".json",
@@ -197,10 +289,13 @@ class S3Repository(Repository):
             if target.secondary_version is None
             else self.s3uri(name, target.secondary_version),
         )
-        metadata = {_META_ENTRY: entry.id, _META_PREVIOUS: history.encode_target(entry.previous)}
+        metadata = {
+            layout.META_ALIAS_ENTRY: entry.id,
+            layout.META_ALIAS_PREVIOUS: history.encode_target(entry.previous),
+        }
         if entry.request:
-            metadata[_META_REQUEST] = entry.request
-        condition = {"IfMatch": token} if token else {"IfNoneMatch": "*"}
+            metadata[layout.META_ALIAS_REQUEST] = entry.request
+        condition = {"IfMatch": self.server.if_match(str(token))} if token else {"IfNoneMatch": "*"}
         try:
             response = self.s3.put_object(
                 Bucket=self.s3_bucket,
@@ -217,17 +312,24 @@ class S3Repository(Repository):
         return transfer.response_time(response)
 
     def _delete_alias_object(self, name: str, alias: str, key: str, token: object) -> datetime:
-        """Delete the alias object only if it is still the one read (S3's conditional delete);
-        a 412, or a 404 because it is gone already, is a Conflict: the caller reads again."""
+        """Delete the alias object only if it is still the one read; a 412, or a 404 because
+        it is gone already, is a Conflict: the caller reads again.
+
+        Where the endpoint ignores If-Match on DeleteObject (Ceph RGW), a conditional HEAD
+        checks the object just before a plain delete: a move that lands between the two
+        (milliseconds) is lost, which the README's table says.
+        """
+        condition = self.server.if_match(str(token))
         try:
-            response = self.s3.delete_object(Bucket=self.s3_bucket, Key=key, IfMatch=token)
+            if not self.server.enforcement().conditional_delete:
+                self.s3.head_object(Bucket=self.s3_bucket, Key=key, IfMatch=condition)
+                response = self.s3.delete_object(Bucket=self.s3_bucket, Key=key)
+            else:
+                response = self.s3.delete_object(Bucket=self.s3_bucket, Key=key, IfMatch=condition)
         except ClientError as err:
-            if error_code(err) in PRECONDITION_FAILED or error_code(err) == "NoSuchKey":
+            if error_code(err) in (*PRECONDITION_FAILED, *KEY_MISSING):
                 raise Conflict(f"alias {alias!r} of {name!r} changed concurrently") from err
-            if error_code(err) != "NotImplemented":
-                raise
-            # An S3-compatible store without conditional deletes: the plain delete it knows.
-            response = self.s3.delete_object(Bucket=self.s3_bucket, Key=key)
+            raise
         return transfer.response_time(response)
 
     def _list_alias_records(self, name: str) -> list[tuple[str, AliasTarget, datetime]]:

@@ -34,7 +34,7 @@ def counting_requests():
 def watch(repo) -> collections.Counter:
     """Count the calls of an existing repository's clients (S3, and DynamoDB if it has one)."""
     counter: collections.Counter = collections.Counter()
-    clients = [repo.s3]
+    clients = [repo.s3, repo._s3_once]
     if hasattr(repo, "_connection"):
         models = (repo._Item, repo._Artifact, repo._Alias, repo._History)
         clients += [m._get_connection().connection.client for m in models]

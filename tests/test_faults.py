@@ -56,6 +56,8 @@ from storage_check import (
     step_problems,
 )
 
+from versioned_action import server
+
 READ_TIMEOUT = "0.5"  # seconds; moto answers in milliseconds, a hang costs this much
 KNOBS = {
     "VERSIONED_READ_TIMEOUT": READ_TIMEOUT,
@@ -173,6 +175,7 @@ def bounded(call, timeout: float = STEP_TIMEOUT):
 
 
 def library_trial(trial: Trial, workdir: Path):
+    server._learned.clear()  # as in a new step: what the endpoint enforces is learned anew
     added = trial.prepare()
     outputs = failure = None
     try:

@@ -1,28 +1,16 @@
 """The Ceph RADOS Gateway of scripts/rgw answers S3 as botocore speaks it.
 
-Skipped unless VERSIONED_TEST_RGW=1; VERSIONED_RGW_ENDPOINT (and its keys) names a running one.
+Part of the RGW tier (``--rgw``); VERSIONED_RGW_ENDPOINT (and its keys) names a running one.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
-from rgw_server import rgw_server, s3_client
+from rgw_server import s3_client
 
-pytestmark = [
-    pytest.mark.rgw,
-    pytest.mark.skipif(
-        os.environ.get("VERSIONED_TEST_RGW") != "1", reason="RGW tests: set VERSIONED_TEST_RGW=1"
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def rgw(tmp_path_factory):
-    with rgw_server(tmp_path_factory.mktemp("rgw")) as server:
-        yield server
+pytestmark = pytest.mark.rgw
 
 
 @pytest.fixture

@@ -218,9 +218,9 @@ class Publication:
 
     def _write(self, key: str) -> ObjectInfo:
         token = {layout.META_TOKEN: self.token}
-        if not self.exact_copy and self.took_over:
-            # the dead publisher may have written the key after all; where a copy cannot be
-            # conditional, look before writing over it
+        if not self.exact_copy and (self.took_over or not self.repo.objects_are_records):
+            # where a copy cannot be conditional, look before writing: a dead publisher (ours,
+            # or a peer's whose record never came) may have left an object at the key
             existing = self.repo._head_or_none(key)
             if existing is not None:
                 raise KeyExists(f"s3 key {key!r} already exists", existing)
@@ -231,7 +231,7 @@ class Publication:
         if not self.exact_copy:
             return copying.copy_snapshot(
                 self.repo.s3,
-                self.repo.s3_once,
+                self.repo._s3_once,
                 self.repo.s3_bucket,
                 self.source,
                 key,

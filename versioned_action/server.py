@@ -80,13 +80,13 @@ class Server:
 
     def enforcement(self) -> Enforcement:
         """What the endpoint enforces; probed on first use off AWS."""
-        if self._known is None:
-            where = (self.endpoint or "", self._bucket)
-            with _lock:
-                if where not in _learned:
-                    _learned[where] = self._probe()
-                self._known = _learned[where]
-        return self._known
+        if self._known is not None:
+            return self._known
+        where = (self.endpoint or "", self._bucket)
+        with _lock:
+            if where not in _learned:
+                _learned[where] = self._probe()
+            return _learned[where]
 
     def if_match(self, etag: str) -> str:
         """``etag`` in the form the endpoint's ``If-Match`` accepts."""

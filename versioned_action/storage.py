@@ -30,6 +30,8 @@ class Storage(abc.ABC):
     """One bucket and prefix (and for ``s3-dynamodb``, one table), and a backend's records."""
 
     backend: ClassVar[str]
+    # Is a version's object its own record (so a key holding one is a number taken)?
+    objects_are_records: ClassVar[bool] = True
     _aws_errors: tuple[type[BaseException], ...] = (ClientError, BotoCoreError)
 
     def __init__(
@@ -50,15 +52,15 @@ class Storage(abc.ABC):
         self.s3: S3Client = self.aws.s3_client(max_pool=max(16, self.transfer.max_workers * 2))
         self.server = Server(self.s3, self.s3_bucket, self.s3_prefix, self.aws.s3_endpoint)
         self.claim_lease = publishing.claim_lease()
-        self._s3_once: S3Client | None = None
+        self._once_client: S3Client | None = None
 
     @property
-    def s3_once(self) -> S3Client:
+    def _s3_once(self) -> S3Client:
         """An S3 client that sends each request once: for a write that must not be repeated
         blindly (the caller looks at what landed before it tries again)."""
-        if self._s3_once is None:
-            self._s3_once = self.aws.s3_client(max_pool=4, max_attempts=1)
-        return self._s3_once
+        if self._once_client is None:
+            self._once_client = self.aws.s3_client(max_pool=4, max_attempts=1)
+        return self._once_client
 
     def _error_context(self) -> dict[str, Any]:
         return {"bucket": self.s3_bucket, "region": self.aws.region, "prefix": self.s3_prefix}

@@ -42,6 +42,7 @@ class S3DynamoDBRepository(Repository):
     """Artifacts in one S3 bucket and prefix, their version and alias records in one table."""
 
     backend = "s3-dynamodb"
+    objects_are_records = False
     _aws_errors = (*Repository._aws_errors, PynamoDBException)
 
     def __init__(self, s3_bucket: str, *args: Any, dynamodb_table_name: str, **kwargs: Any):

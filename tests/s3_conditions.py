@@ -6,7 +6,8 @@ destination key. moto 5.2 ignores both headers (it enforces them on PutObject an
 CompleteMultipartUpload only), so a test of racing publishers against plain moto would test
 moto's gap, not the protocol. ``install()`` wraps moto's copy handler with S3's two rules;
 everything else is moto's own code. The suite runs on moto as shipped; this is one more server
-model (``VERSIONED_TEST_S3=strict``), never one the suite needs. A lock makes check and copy one step, as on S3.
+model (``VERSIONED_TEST_S3=strict``), never one the suite needs. A lock makes check and
+copy one step, as on S3.
 """
 
 from __future__ import annotations

@@ -121,11 +121,11 @@ class Publication:
             sha256 = self._sha256()
             if self.number is None:
                 tip = repo._newest(name, like=self.source)
+                if tip.newest is not None and tip.newest.sha256 == sha256:
+                    return tip.newest
                 claim = repo._pending_claim(name, tip.highest)
                 if claim is not None:
                     tip = Tip(None, claim.number, claim)
-                if tip.newest is not None and tip.newest.sha256 == sha256:
-                    return tip.newest
                 taken = self._take_number(tip, sha256)
                 if taken is None:
                     self._wait()  # another run is publishing: its number comes first

@@ -164,3 +164,37 @@ def test_s3_dynamodb_stays_safe_where_s3_enforces_nothing(enforces_nothing, make
     prod = repo.put_alias(store.name, "prod", 1)
     assert prod.changed and store.direct.get_alias(store.name, "prod").version == "1"
     assert repo.server.enforcement().conditional_put is False
+
+
+def test_the_action_says_why_it_stops_where_nothing_is_enforced(
+    enforces_nothing, make_store, make_runner
+):
+    """Through the entrypoint: one ::error naming the endpoint and s3-dynamodb, no outputs,
+    no version and no alias written."""
+    store = make_store("s3")
+    store.direct.bootstrap()
+    runner = make_runner()
+    inputs = {**store_inputs(store, enforces_nothing.url), "path": "app.bin", "publish": "true"}
+    step = runner.step(operation="put", **inputs)
+    assert step.returncode == 1 and len(step.errors) == 1, step.stdout
+    assert "does not enforce conditional writes" in step.errors[0]
+    assert "s3-dynamodb" in step.errors[0] and enforces_nothing.url in step.errors[0]
+    assert "version" not in step.outputs
+    assert [v.version for v in store.direct.list_artifact_versions(store.name)] == [LATEST]
+
+    store.direct.publish_artifact_version(store.name)
+    step = runner.step(
+        operation="promote", alias="prod", **store_inputs(store, enforces_nothing.url)
+    )
+    assert step.returncode == 1 and "cannot move aliases" in step.errors[0]
+    assert store.direct.list_aliases(store.name) == []
+
+
+def store_inputs(store, endpoint):
+    return {
+        "backend": store.backend,
+        "bucket": store.bucket,
+        "prefix": store.prefix,
+        "endpoint_url": endpoint,
+        "name": store.name,
+    }

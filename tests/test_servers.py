@@ -14,7 +14,7 @@ from collections import defaultdict
 
 import pytest
 from conftest import STRICT_S3
-from faultproxy import CONDITIONAL_HEADERS
+from faultproxy import CONDITIONAL_HEADERS, Action, op
 from storage_check import NEW
 
 from versioned_action import LATEST, UnsupportedServer, open_repository
@@ -198,3 +198,13 @@ def store_inputs(store, endpoint):
         "endpoint_url": endpoint,
         "name": store.name,
     }
+
+
+def test_a_role_that_may_not_delete_still_learns_the_endpoint(proxy, make_store):
+    """The probe's conditional delete refused as AccessDenied counts as not enforced (the
+    alias deletion then checks before it deletes); the probe object may stay behind."""
+    store = make_store("s3")
+    store.direct.bootstrap()
+    proxy.add_rule(op("DeleteObject"), Action("answer", status=403, error="AccessDenied"), 2)
+    enforcement = store.repo(proxy.url).server.enforcement()
+    assert enforcement.conditional_put and not enforcement.conditional_delete

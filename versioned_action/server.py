@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 # Answers of a server that does not know a condition at all (rather than ignoring it).
 _UNSUPPORTED = ("NotImplemented", "InvalidArgument", "InvalidRequest", "501", "400")
+_DENIED = ("AccessDenied", "403")
 _BOGUS_ETAG = '"00000000000000000000000000000000"'
 _AWS_HOSTS = (".amazonaws.com", ".amazonaws.com.cn")
 
@@ -124,9 +125,14 @@ class Server:
             copy = _refused(lambda: _self_copy(client, bucket, key, IfNoneMatch="*")) and _refused(
                 lambda: _self_copy(client, bucket, key, CopySourceIfMatch=_BOGUS_ETAG)
             )
-            delete = _refused(
-                lambda: client.delete_object(Bucket=bucket, Key=key, IfMatch=_BOGUS_ETAG)
-            )
+            try:
+                delete = _refused(
+                    lambda: client.delete_object(Bucket=bucket, Key=key, IfMatch=_BOGUS_ETAG)
+                )
+            except ClientError as err:  # a role without s3:DeleteObject: take it as not enforced
+                if error_code(err) not in _DENIED:
+                    raise
+                delete = False
         finally:
             with contextlib.suppress(ClientError):  # the probe's own failure is the one to report
                 client.delete_object(Bucket=bucket, Key=key)

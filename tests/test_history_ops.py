@@ -146,10 +146,11 @@ def test_rollback_names_the_entry_it_restored(step, tmp_path):
     planned = step("rollback", alias="prod", dry_run="true")
     assert planned.details["restored_entry"] == entries[1]
     bob = {"GITHUB_ACTOR": "bob", "GITHUB_RUN_ID": "2", "GITHUB_JOB": "j", "GITHUB_ACTION": "s"}
-    back = step("rollback", bob, alias="prod")
+    back = step("rollback", {**bob, "GITHUB_RUN_ATTEMPT": "1"}, alias="prod")
     assert back.details["restored_entry"] == entries[1]  # the change that set 1 + 2 (20%)
     assert back.details["restored_entry"]["new"] == target("1", "2", 20)
-    rerun = step("rollback", bob, alias="prod")  # a retried run: nothing moves, same answer
+    # the job re-run (attempt 2): nothing moves, same answer
+    rerun = step("rollback", {**bob, "GITHUB_RUN_ATTEMPT": "2"}, alias="prod")
     assert (rerun.changed, rerun.details["restored_entry"]) == (False, entries[1])
 
     undo = step("rollback", alias="prod")

@@ -9,19 +9,16 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
-from . import layout
+from . import layout, rollback
 from .aws_failures import aws_call
-from .errors import AliasNotFound, Conflict, HistoryNotFound, VersionNotFound
-from .history import Change, committed, rollback_target
+from .errors import AliasNotFound, Conflict, VersionNotFound
+from .history import Change, committed
 from .models import Alias, AliasRecord, AliasTarget, Artifact, HistoryEntry, utc_now
+from .rollback import Ask
 from .storage import Storage
-from .syntax import run_hint
 
 ALIAS_ATTEMPTS = 8
 HISTORY_SLACK = 5  # entries read beyond the limit, for those of changes that never happened
-# Recorded changes searched for the one that set the configuration a rollback restores.
-RESTORE_WINDOW = 3  # a rollback to the previous configuration (and its re-run)
-RESTORE_WINDOW_VERSION = 10  # a rollback to a given version
 
 
 def optional_version(value: str | int | None, field: str) -> str | None:
@@ -88,8 +85,9 @@ class AliasOperations(Storage):
         ``version`` None is LATEST, which moves with every put: name a number to pin it. A
         canary sends ``secondary_version_weight`` percent (0..99) to ``secondary_version``.
         With ``expected_version`` the change only happens if the alias points there now (else
-        Conflict). ``actor``, ``reason`` and ``request`` (an id of the change, e.g. a CI run)
-        go into its history entry.
+        Conflict). ``actor``, ``reason`` and ``request`` (an id of the request, see
+        :meth:`rollback`) go into its history entry; the entry's ``request`` adds what was
+        asked (``promote version=2 expected=1``).
 
         >>> prod = repo.put_alias("app", "prod", 2, expected_version=1, reason="release")
         >>> prod.version, prod.previous.version, prod.changed
@@ -103,7 +101,7 @@ class AliasOperations(Storage):
         expected = optional_version(expected_version, "expected-version")
         target = AliasTarget(version, secondary, weight)
         primary = self._primary(name, target)
-        change = Change(actor, reason, request)
+        change = Change(actor, reason, Ask("promote", version, expected).recorded(request))
         return self._set_alias(name, alias, target, expected, change, dry_run, primary)
 
     def _set_alias(
@@ -199,6 +197,8 @@ class AliasOperations(Storage):
         """Delete an alias (recorded in its history); the versions stay.
 
         Returns the history entry of the deletion (with ``dry_run``, the one it would write).
+        An alias that is gone raises AliasNotFound; with ``expected_version`` a Conflict, unless
+        ``request`` is a later attempt of the deletion that removed it (see :meth:`rollback`).
 
         >>> deletion = repo.delete_alias("app", "prod", actor="alice")
         >>> deletion.previous.version, deletion.new, deletion.actor
@@ -209,14 +209,15 @@ class AliasOperations(Storage):
         layout.validate_name(name)
         layout.validate_alias(alias)
         expected = optional_version(expected_version, "expected-version")
-        change = Change(actor, reason, request)
+        ask = Ask("delete-alias", expected=expected)
+        change = Change(actor, reason, ask.recorded(request))
         mine: HistoryEntry | None = None
         for _ in range(ALIAS_ATTEMPTS):
             record = self._read_alias(name, alias)
             if record is None:
-                if mine is None:
-                    raise AliasNotFound(name, alias)
-                return mine  # our deletion landed though its answer was lost
+                if mine is not None:
+                    return mine  # our deletion landed though its answer was lost
+                raise self._gone(name, alias, request, ask)
             _check_expected(name, alias, record.target, expected)
             mine = change.entry(name, alias, record, None)
             if dry_run:
@@ -228,22 +229,19 @@ class AliasOperations(Storage):
             return mine
         raise Conflict(f"alias {alias!r} of {name!r} kept changing while we tried to delete it")
 
+    def _gone(self, name: str, alias: str, request: str | None, ask: Ask) -> AliasNotFound:
+        """A deletion of an alias that is gone: the Conflict of an expected-version that no
+        longer holds (raised), unless it is a re-run of the deletion that removed the alias;
+        else the AliasNotFound that callers take for "nothing to delete"."""
+        if ask.expected is not None:
+            newest = self.get_alias_history(name, alias, limit=1)
+            if not rollback.repeats_deletion(newest[0] if newest else None, request, ask):
+                _check_expected(name, alias, None, ask.expected)  # raises the Conflict
+        return AliasNotFound(name, alias)
+
     def _deleted(self, name: str, alias: str) -> AliasNotFound | None:
-        """For an alias that is gone: the error that says who deleted it, when, and how to
-        bring it back, if its newest recorded change is that deletion."""
-        newest = self.get_alias_history(name, alias, limit=1)
-        if not newest or newest[0].new is not None or newest[0].previous is None:
-            return None
-        entry, before = newest[0], newest[0].previous
-        by = f" by {entry.actor}" if entry.actor else ""
-        when = entry.changed_at.strftime("%Y-%m-%d %H:%M UTC")
-        return AliasNotFound(
-            name,
-            alias,
-            f": deleted {when}{by}, when it pointed at {before.describe()}",
-            hint="Promote it again to bring it back: "
-            + run_hint("promote", name=name, alias=alias, version=before.version),
-        )
+        """For an alias that is gone: the error that says who deleted it, if it was deleted."""
+        return rollback.deleted(name, alias, self.get_alias_history(name, alias, limit=1))
 
     def _current(
         self, name: str, alias: str, expected_version: str | int | None = None
@@ -292,8 +290,12 @@ class AliasOperations(Storage):
     ) -> Alias:
         """Restore the alias's previous configuration, or point it at ``version`` alone.
 
-        A repeat of a rollback already done (same ``request``, e.g. a retried CI job) changes
-        nothing, so it never rolls back twice. HistoryNotFound without a recorded change.
+        With ``expected_version`` it only happens if the alias points there now (else
+        Conflict). HistoryNotFound without a recorded change to go back from. For re-run
+        safety pass ``request="<id>#<attempt>"``: the same ``<id>`` for every attempt of one
+        request and a higher attempt each time it is retried. A later attempt of the rollback
+        that made the alias's last change, asking the same, changes nothing, so a retry never
+        rolls back twice; any other call, the same attempt again included, is a new rollback.
 
         >>> _ = repo.put_alias("app", "prod", 2)
         >>> repo.rollback("app", "prod").version
@@ -326,7 +328,13 @@ class AliasOperations(Storage):
         """:meth:`rollback`, and the recorded change that had set the configuration restored.
 
         That entry is None when none of the alias's last few changes (``RESTORE_WINDOW``,
-        ``RESTORE_WINDOW_VERSION`` for a given ``version``) set it.
+        ``RESTORE_WINDOW_VERSION`` for a given ``version``) set it. A re-run (see
+        :func:`versioned_action.rollback.repeats_rollback`: the alias's last change is a
+        rollback by an earlier attempt of ``request``, asking the same ``version`` and
+        ``expected_version``, which it met) returns the alias as that rollback left it,
+        unchanged, even where the alias no longer points at ``expected_version``: the
+        rollback itself moved it. Otherwise ``expected_version`` is checked against the
+        alias now and ``version`` is where it goes, as on a first run.
 
         >>> _ = repo.put_alias("app", "prod", 2)
         >>> prod, restored = repo.rollback_restoring("app", "prod")
@@ -337,9 +345,14 @@ class AliasOperations(Storage):
             record = self._current(name, alias)
         except AliasNotFound as err:
             raise self._deleted(name, alias) or err from None
-        if request is not None and record.request == request and not dry_run:
+        ask = Ask(
+            "rollback",
+            optional_version(version, "version"),
+            optional_version(expected_version, "expected-version"),
+        )
+        if not dry_run and rollback.repeats_rollback(record, request, ask):
             primary = self._primary(name, record.target)
-            restored = self._restored(name, alias, record, record.target, rerun=True)
+            entries = self._history(name, alias, ask.window)
             current = self._alias(
                 name,
                 alias,
@@ -348,51 +361,17 @@ class AliasOperations(Storage):
                 previous=record.previous,
                 artifact=primary,
             )
-            return current, restored
-        expected = optional_version(expected_version, "expected-version")
-        _check_expected(name, alias, record.target, expected)
-        entries = None
-        if version is not None:
-            target = AliasTarget(layout.normalize_version(version))
-        elif record.entry is not None:
-            if record.previous is None:
-                raise HistoryNotFound(
-                    name,
-                    alias,
-                    "was created by its only recorded change; there is nothing before it",
-                )
-            target = record.previous
-        else:  # an entry written before aliases named their change, or none at all
-            entries = self._history(name, alias, RESTORE_WINDOW)
-            target = rollback_target(name, alias, record.target, entries)
+            return current, rollback.restored(entries, record, record.target, rerun=True)
+        _check_expected(name, alias, record.target, ask.expected)
+        entries = self._history(name, alias, ask.window)
+        target = rollback.target(name, alias, record, ask, entries)
         primary = self._primary(name, target)
-        restored = self._restored(name, alias, record, target, entries, wide=version is not None)
-        change = Change(actor, reason or "rollback", request)
+        restored = rollback.restored(entries, record, target, rerun=False)
+        change = Change(actor, reason or "rollback", ask.recorded(request))
         moved = self._set_alias(
             name, alias, target, record.target.version, change, dry_run, primary
         )
         return moved, restored
-
-    def _restored(
-        self,
-        name: str,
-        alias: str,
-        record: AliasRecord,
-        target: AliasTarget,
-        entries: list[HistoryEntry] | None = None,
-        *,
-        rerun: bool = False,
-        wide: bool = False,
-    ) -> HistoryEntry | None:
-        """The newest committed change that set ``target``; for a re-run, the newest before
-        the rollback's own entry."""
-        if entries is None:
-            window = RESTORE_WINDOW_VERSION if wide else RESTORE_WINDOW
-            entries = self._history(name, alias, window)
-        chain = committed(entries, record.entry)
-        if rerun and chain and chain[0].id == record.entry:
-            chain = chain[1:]
-        return next((entry for entry in chain if entry.new == target), None)
 
 
 def _check_expected(

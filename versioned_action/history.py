@@ -1,4 +1,7 @@
-"""Alias history: one stored JSON form for both backends, and what a rollback picks."""
+"""Alias history: one stored JSON form for both backends, and the changes that happened.
+
+What a rollback restores from it is decided in :mod:`versioned_action.rollback`.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from .errors import HistoryNotFound
 from .models import AliasRecord, AliasTarget, HistoryEntry, utc_now
 
 _EPOCH_LIMIT = 10**16  # microseconds; keys stay 16 digits until the year 2286
@@ -133,28 +135,3 @@ def committed(entries: list[HistoryEntry], current_entry: str | None) -> list[Hi
             kept.append(entry)
             cursor = entry.previous_entry
     return kept
-
-
-def rollback_target(
-    name: str, alias: str, current: AliasTarget, entries: list[HistoryEntry]
-) -> AliasTarget:
-    """The configuration one step back: the ``previous`` of the newest recorded change.
-
-    Rolling back twice returns to where it started, like ``kubectl rollout undo``.
-    """
-    if not entries:
-        raise HistoryNotFound(name, alias)
-    last = entries[0]
-    if last.new != current:
-        raise HistoryNotFound(
-            name,
-            alias,
-            f"points at {current.describe()}, but its last recorded change set "
-            f"{last.new.describe() if last.new else 'nothing'}: it was changed by a tool that "
-            "keeps no history",
-        )
-    if last.previous is None:
-        raise HistoryNotFound(
-            name, alias, "was created by its only recorded change; there is nothing before it"
-        )
-    return last.previous

@@ -339,7 +339,9 @@ def _run_history(repo: Repository, request: Request) -> Result:
 
 
 def _run_delete_alias(repo: Repository, request: Request) -> Result:
-    """Deleting an alias that does not exist changes nothing, so a re-run succeeds."""
+    """Deleting an alias that does not exist changes nothing, so a re-run succeeds. With
+    ``expected-version`` the library raises Conflict instead (it cannot point there), unless
+    this is a re-run of the deletion that removed the alias (``request.step`` names it)."""
     result = Result("delete-alias", name=request.name, alias=request.alias)
     result.dry_run = request.dry_run
     try:

@@ -33,7 +33,7 @@ TRUE, FALSE = ("true", "True", "TRUE"), ("false", "False", "FALSE")
 PROVENANCE = ("GITHUB_SHA", "GITHUB_REF_NAME", "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_ACTOR")
 _DURATION = re.compile(r"(\d+)([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_UNPRINTABLE = re.compile(r"[^ -~]")
+_UNPRINTABLE = re.compile(r"[^ -~]|#")  # "#" ends the step's identity: the attempt follows
 
 # Which operation-specific inputs each operation accepts (the common ones always apply).
 COMMON = (
@@ -84,10 +84,20 @@ _Fields = dict[str, Any]  # the Request's fields as they are checked
 
 
 def step_identity(context: Mapping[str, str]) -> str:
-    """``repository/run/job/step`` of a workflow step: the same in every attempt of a run."""
+    """``repository/run/job/step#attempt`` of a workflow step, the request id of its alias
+    changes (see :mod:`versioned_action.rollback`).
+
+    Everything before ``#`` is the same in every attempt of a run, and in every command of
+    one ``run:`` step; ``#attempt`` is ``GITHUB_RUN_ATTEMPT``. Without a valid attempt there
+    is no ``#attempt``, and no change of the step is ever taken for a re-run's.
+    """
     parts = [context.get(v, "") for v in ("GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_JOB")]
     parts.append(context.get("GITHUB_ACTION", ""))
-    return _UNPRINTABLE.sub("?", "/".join(parts))[:512]
+    identity = _UNPRINTABLE.sub("?", "/".join(parts))[:512]
+    attempt = context.get("GITHUB_RUN_ATTEMPT", "")
+    if attempt.isascii() and attempt.isdecimal() and len(attempt) <= 9 and int(attempt) > 0:
+        identity += f"#{int(attempt)}"
+    return identity
 
 
 def parse_bool(field: str, value: str, default: bool) -> bool:
@@ -185,7 +195,7 @@ class Request:
     archive_mtime: int = 0
     actor: str | None = None
     reason: str | None = None
-    step: str | None = None  # the workflow step (kept by re-runs), for idempotent rollbacks
+    step: str | None = None  # the workflow step and attempt (step_identity), for re-runs
 
 
 def parse(values: Mapping[str, str], context: Mapping[str, str] | None = None) -> Request:

@@ -218,7 +218,7 @@ class HistoryEntry:
     reason: str | None = None
     id: str | None = None  # unique per change; None in entries written before ids existed
     previous_entry: str | None = None  # id of the change this one followed
-    request: str | None = None  # identity of the step that made it (survives re-runs)
+    request: str | None = None  # who asked: step#attempt and what it asked (rollback.py)
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a JSON-ready dict, ``changed_at`` in ISO 8601.

@@ -259,10 +259,21 @@ def parse(values: Mapping[str, str], context: Mapping[str, str] | None = None) -
     return Request(**fields)
 
 
+def _path(get: _Inputs) -> Path:
+    """The ``path`` input; refused with a line break in it, which the runner would read back
+    otherwise in the ``path`` output (it ends a line at a lone CR too)."""
+    value = get["path"]
+    if "\r" in value or "\n" in value:
+        raise InvalidInput(
+            "path", f"{value!r} holds a line break (CR or LF); give the file a name without one"
+        )
+    return Path(value)
+
+
 def _check_put(get: _Inputs, fields: _Fields, context: _Inputs) -> None:
     if not get.get("path"):
         raise InvalidInput("path", "required for put: the file or directory to upload")
-    path = Path(get["path"])
+    path = _path(get)
     if path.is_dir():
         archive.scan(path)  # a link out of the tree fails here, before any request
         fields["archive"] = archive.FORMAT
@@ -330,7 +341,7 @@ def _check_get(get: _Inputs, fields: _Fields, context: _Inputs) -> None:
     if fields.get("alias") and fields.get("version"):
         raise InvalidInput("version", f"cannot be combined with {input_hint('alias')}")
     if get.get("path"):
-        path = Path(get["path"])
+        path = _path(get)
         if path.is_dir():
             raise InvalidInput("path", f"{get['path']!r} is a directory; name the file to write")
         fields["path"] = path

@@ -3,61 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import subprocess
-import sys
-import time
 
 import pytest
+from publishers import run_mixed
 
 from versioned_action import LATEST
 
-WORKER = """
-import json, sys, time
-from versioned_action import open_repository
-backend, bucket, table, endpoint, start, mode, payload = sys.argv[1:]
-repo = open_repository(backend, bucket=bucket, table=table, prefix="artifacts",
-                       endpoint_url=endpoint, region="us-east-1")
-time.sleep(max(0.0, float(start) - time.time()))
-if mode == "put-and-publish":
-    latest, version = repo.put_and_publish("app", payload.encode())
-else:
-    version = repo.publish_artifact_version("app")
-print(json.dumps({"version": version.version, "sha256": version.sha256,
-                  "changed": version.changed}))
-"""
-
 
 def run_workers(repo, backend, moto_endpoint, mode, payloads):
-    start = time.time() + 2.0  # every process is up before the first one starts
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                WORKER,
-                backend,
-                repo.s3_bucket,
-                getattr(repo, "dynamodb_table_name", "unused"),
-                moto_endpoint,
-                str(start),
-                mode,
-                p,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=dict(os.environ),
-        )
-        for p in payloads
-    ]
-    results = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=180)
-        assert proc.returncode == 0, err
-        results.append(json.loads(out))
-    return results
+    return run_mixed(repo, backend, moto_endpoint, [(mode, p) for p in payloads])
 
 
 def test_parallel_put_and_publish_gives_each_build_its_own_version(

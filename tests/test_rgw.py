@@ -16,7 +16,7 @@ import sys
 import uuid
 
 import pytest
-from test_servers import run_mixed, version_keys_written_once
+from publishers import run_mixed, version_keys_written_once
 
 from versioned_action import LATEST, UnsupportedServer, open_repository
 from versioned_action.server import Enforcement

@@ -10,6 +10,12 @@ happens to it::
     rule = proxy.add_rule(nth_write(3), BLOCK_AFTER_FORWARD)
     rule.event.wait(30)                                # ...then SIGKILL the client
 
+A response moto gives can also be rewritten before the client reads it, to model a server
+that answers with missing or malformed fields (see the editors under "response editors")::
+
+    proxy.edit_response = drop_etag(op("PutObject"))   # moto stores it; the answer has no ETag
+    proxy.edit_response = chain(drop_metadata(), restatus(206, op("GetObject")))
+
 Every loop and wait is bounded, and :meth:`FaultProxy.stop` releases everything held.
 """
 
@@ -19,6 +25,7 @@ import contextlib
 import dataclasses
 import http.client
 import json
+import re
 import select
 import socket
 import socketserver
@@ -308,6 +315,162 @@ def error_response(request: Request, code: int, error: str = "") -> tuple[int, d
     return code, {"Content-Type": "application/xml"}, body
 
 
+# ----- response editors -----------------------------------------------------------------------
+#
+# ``FaultProxy.edit_response`` rewrites each response moto gave before the client reads it:
+# ``editor(request, status, headers, body) -> (status, headers, body)``. The editors below
+# change only the responses of the requests their predicate (``when``) matches, and only
+# successful (2xx) ones unless they say otherwise.
+
+Response = tuple[int, dict[str, str], bytes]
+ResponseEditor = Callable[[Request, int, dict[str, str], bytes], Response]
+
+
+def everything(request: Request) -> bool:
+    return True
+
+
+def _edits_ok(when: Predicate) -> Callable[[Request, int], bool]:
+    return lambda request, code: 200 <= code < 300 and when(request)
+
+
+def drop_headers(*names: str, when: Predicate = everything) -> ResponseEditor:
+    """Answer without these headers (names case-insensitive; a name ending in ``*`` is a
+    prefix: ``x-amz-meta-*``)."""
+    exact = {n.lower() for n in names if not n.endswith("*")}
+    prefixes = tuple(n.lower()[:-1] for n in names if n.endswith("*"))
+    applies = _edits_ok(when)
+
+    def edit(request: Request, code: int, headers: dict[str, str], body: bytes) -> Response:
+        if not applies(request, code):
+            return code, headers, body
+        kept = {
+            name: value
+            for name, value in headers.items()
+            if name.lower() not in exact and not name.lower().startswith(prefixes)
+        }
+        return code, kept, body
+
+    return edit
+
+
+def drop_etag(when: Predicate = everything) -> ResponseEditor:
+    """No ETag header, and every ``<ETag>`` element of an XML body emptied (CopyObjectResult,
+    CopyPartResult, CompleteMultipartUploadResult, a listing's objects)."""
+    headers_edit = drop_headers("etag", when=when)
+    applies = _edits_ok(when)
+
+    def edit(request: Request, code: int, headers: dict[str, str], body: bytes) -> Response:
+        code, headers, body = headers_edit(request, code, headers, body)
+        xml = request.service == "s3" and request.op != "GetObject"  # not an object's bytes
+        if applies(request, code) and xml and b"<ETag>" in body:
+            body = re.sub(rb"<ETag>[^<]*</ETag>", b"<ETag></ETag>", body)
+        return code, headers, body
+
+    return edit
+
+
+def drop_metadata(when: Predicate = everything) -> ResponseEditor:
+    """No ``x-amz-meta-*`` header: an object read without its user metadata."""
+    return drop_headers("x-amz-meta-*", when=when)
+
+
+def restatus(code: int, when: Predicate = everything) -> ResponseEditor:
+    """A successful answer given with another status (``202``, ``206``, ...), all else kept."""
+    applies = _edits_ok(when)
+
+    def edit(request: Request, status: int, headers: dict[str, str], body: bytes) -> Response:
+        return (code if applies(request, status) else status), headers, body
+
+    return edit
+
+
+def empty_body(when: Predicate = everything) -> ResponseEditor:
+    """A successful answer with no body at all (where the client expects XML or JSON)."""
+    applies = _edits_ok(when)
+
+    def edit(request: Request, code: int, headers: dict[str, str], body: bytes) -> Response:
+        if not applies(request, code):
+            return code, headers, body
+        dropped = ("content-type", "x-amz-crc32")  # DynamoDB's checksum of the body it had
+        kept = {k: v for k, v in headers.items() if k.lower() not in dropped}
+        return code, kept, b""
+
+    return edit
+
+
+def answer_instead(
+    code: int, body: bytes, content_type: str, when: Predicate = everything
+) -> ResponseEditor:
+    """Replace the answer (applied by moto all the same) with ``code`` and ``body``."""
+
+    def edit(request: Request, status: int, headers: dict[str, str], old: bytes) -> Response:
+        if not when(request):
+            return status, headers, old
+        return code, {"Content-Type": content_type}, body
+
+    return edit
+
+
+def not_implemented(when: Predicate = everything) -> ResponseEditor:
+    """A 501 NotImplemented in the service's own error format."""
+
+    def edit(request: Request, status: int, headers: dict[str, str], body: bytes) -> Response:
+        if not when(request):
+            return status, headers, body
+        return error_response(request, 501, "NotImplemented")
+
+    return edit
+
+
+def non_xml_error(code: int = 400, when: Predicate = everything) -> ResponseEditor:
+    """An error whose body is no XML or JSON at all (an HTML page of a proxy, say)."""
+    page = b"<html><body><h1>Bad Request</h1>the gateway refused this</body></html>\n"
+    return answer_instead(code, page, "text/html", when)
+
+
+def drop_attributes(*names: str, when: Predicate = everything) -> ResponseEditor:
+    """DynamoDB items (``Item``, ``Items``, ``Attributes``) answered without these attributes."""
+    applies = _edits_ok(when)
+
+    def strip(item: object) -> object:
+        if isinstance(item, dict):
+            return {k: v for k, v in item.items() if k not in names}
+        return item
+
+    def edit(request: Request, code: int, headers: dict[str, str], body: bytes) -> Response:
+        if not applies(request, code) or request.service != "dynamodb":
+            return code, headers, body
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            return code, headers, body
+        if not isinstance(data, dict):
+            return code, headers, body
+        if "Item" in data:
+            data["Item"] = strip(data["Item"])
+        if isinstance(data.get("Items"), list):
+            data["Items"] = [strip(item) for item in data["Items"]]
+        if "Attributes" in data:
+            data["Attributes"] = strip(data["Attributes"])
+        # the body changed, so its CRC32 header would no longer match (botocore checks it)
+        kept = {k: v for k, v in headers.items() if k.lower() != "x-amz-crc32"}
+        return code, kept, json.dumps(data).encode()
+
+    return edit
+
+
+def chain(*editors: ResponseEditor) -> ResponseEditor:
+    """Each editor in turn."""
+
+    def edit(request: Request, code: int, headers: dict[str, str], body: bytes) -> Response:
+        for editor in editors:
+            code, headers, body = editor(request, code, headers, body)
+        return code, headers, body
+
+    return edit
+
+
 # ----- rules and the log ----------------------------------------------------------------------
 
 
@@ -360,6 +523,8 @@ class FaultProxy:
         self._stopping = threading.Event()
         self._rules: list[Rule] = []
         self.drop_headers: frozenset[str] = frozenset()  # request headers never forwarded
+        # rewrites each forwarded response before the client reads it (response editors)
+        self.edit_response: ResponseEditor | None = None
         self._log: list[Entry] = []
         self._counts = [0, 0, 0]  # requests, writes, reads
         self._sockets: set[socket.socket] = set()
@@ -568,6 +733,9 @@ class FaultProxy:
             self._settle(entry, self._hold(sock, self.hang_limit))
             return "close"
         response = self._forward(request)
+        editor = self.edit_response
+        if editor is not None:
+            response = editor(request, *response)
         if action is None:
             self._record(request, name, response[0], "answered")
             self._send(sock, request, *response)

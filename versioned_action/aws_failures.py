@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from botocore.exceptions import (
@@ -21,6 +21,7 @@ from botocore.exceptions import (
     ResponseStreamingError,
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.parsers import ResponseParserError
 
 from .errors import (
     AccessDenied,
@@ -28,6 +29,7 @@ from .errors import (
     Conflict,
     EndpointUnreachable,
     InvalidInput,
+    MalformedResponse,
     TableNotFound,
     VersionedError,
 )
@@ -122,6 +124,66 @@ def error_code(err: ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
 
 
+def endpoint_name(service: str, url: str | None) -> str:
+    """The endpoint as messages name it: ``the S3 endpoint http://host:9000``, ``Amazon S3``
+    (``service`` is ``s3`` or ``dynamodb``).
+
+    >>> endpoint_name("dynamodb", None)
+    'Amazon DynamoDB'
+    """
+    label = "S3" if service == "s3" else "DynamoDB"
+    return f"the {label} endpoint {url.rstrip('/')}" if url else f"Amazon {label}"
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """``text`` without runs of blanks (an HTML page, say), cut at ``limit`` characters; line
+    breaks stay for the front ends to show escaped."""
+    text = " ".join(part for part in text.split(" ") if part).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _status(err: ClientError) -> int | None:
+    status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status if isinstance(status, int) else None
+
+
+def _object(err: ClientError) -> str:
+    """`` for s3://bucket/key`` when the refused request named a key, else empty."""
+    stored = err.response.get(REQUEST_PARAMS)
+    params: dict[str, Any] = stored if isinstance(stored, dict) else {}
+    if params.get("Bucket") and params.get("Key"):
+        return f" for s3://{params['Bucket']}/{params['Key']}"
+    return ""
+
+
+def _answered(err: ClientError, code: str, target: str, endpoint: str) -> VersionedError:
+    """An error answer this tool has no meaning for, named by the endpoint, the request and
+    the resource, with what to do. A 4xx (or a status neither API answers) that carries no
+    error code of the API (an HTML page of something in between, say) is a MalformedResponse."""
+    status = _status(err) or (int(code) if code.isdigit() else None)
+    coded = bool(code) and not code.isdigit() and code != "Unknown"
+    message = one_line(str(err.response.get("Error", {}).get("Message") or ""))
+    if coded:
+        shown = f"{status} {code}" if status else code
+    else:
+        shown = f"{status} and no error code" if status else "an error without a code"
+    text = f"{endpoint} answered {err.operation_name} on {target}{_object(err)} with {shown}"
+    if message and message not in (code, str(status)):
+        text += f": {message}"
+    if status == 501 or code == "NotImplemented":
+        hint = (
+            f"The endpoint does not implement {err.operation_name}, which this tool needs: use "
+            "an endpoint that implements the S3 (and DynamoDB) API as AWS does"
+        )
+    elif status is not None and status >= 500:
+        hint = "The endpoint failed on its side: retry later, and check its health and logs"
+    elif not coded or (status is not None and not 400 <= status < 500):
+        return MalformedResponse(text)
+    else:
+        hint = f"Look {code} up in the endpoint's documentation or logs: this tool knows no cure"
+    return VersionedError(text, hint=hint)
+
+
 def _unwrap(err: BaseException) -> BaseException:
     """The botocore error inside PynamoDB's wrappers (their ``cause``), or ``err`` itself."""
     for _ in range(5):
@@ -212,10 +274,13 @@ def translate(
     resource: str = "",
     region: str | None = None,
     prefix: str | None = None,
+    s3_endpoint: str | None = None,
+    dynamodb_endpoint: str | None = None,
 ) -> VersionedError:
     """Map a botocore / PynamoDB failure to this project's error tree (by code, never by text).
 
     ``region`` and ``prefix`` are optional; with them an AccessDenied names exact resources.
+    The endpoints (None: AWS) name who answered an error this tool has no meaning for.
     """
     if isinstance(err, VersionedError):
         return err
@@ -223,6 +288,11 @@ def translate(
     dynamodb = cause is not err or getattr(cause, "operation_name", "") in _DYNAMODB
     target = resource or (
         f"DynamoDB table {table!r}" if dynamodb and table else f"S3 bucket {bucket!r}"
+    )
+    endpoint = (
+        endpoint_name("dynamodb", dynamodb_endpoint)
+        if dynamodb
+        else endpoint_name("s3", s3_endpoint)
     )
     if isinstance(cause, ClientError):
         code = error_code(cause)
@@ -238,7 +308,7 @@ def translate(
             return _access_denied(cause, code, target, **context)
         if code in _CONFLICT:
             return Conflict(f"{target} was changed concurrently ({code})")
-        return VersionedError(f"AWS request on {target} failed: {code}: {err}")
+        return _answered(cause, code, target, endpoint)
     if isinstance(cause, (NoCredentialsError, PartialCredentialsError)):
         found = "no AWS" if isinstance(cause, NoCredentialsError) else "incomplete AWS"
         return AccessDenied(target, f"{found} credentials found", hint=CREDENTIALS_HINT)
@@ -247,7 +317,16 @@ def translate(
     for kind, what in _UNREACHABLE:
         if isinstance(cause, kind):
             return _unreachable(cause, what)
-    return VersionedError(f"AWS request on {target} failed: {type(cause).__name__}: {err}")
+    if isinstance(cause, ResponseParserError):  # a body that is not the XML or JSON asked for
+        detail = str(cause).split("\n", 1)[0].split(" Further retries", 1)[0].rstrip(":. ")
+        return MalformedResponse(
+            f"{endpoint} answered a request on {target} with a body that is not the API's "
+            f"XML or JSON ({one_line(detail)})"
+        )
+    return VersionedError(
+        f"AWS request on {target} failed: {type(cause).__name__}: {one_line(str(err))}",
+        hint=f"Check {endpoint} and the network, then retry",
+    )
 
 
 class _Translating(Protocol):
@@ -270,11 +349,44 @@ def aws_call(
 
     @functools.wraps(method)
     def wrapper(self: _Self, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        caught: tuple[type[BaseException], ...] = (*self._aws_errors, ResponseParserError)
         try:
             return method(self, *args, **kwargs)
         except VersionedError:
             raise
-        except self._aws_errors as err:
+        except caught as err:
             raise translate(err, **self._error_context()) from err
 
     return wrapper
+
+
+DEBUG_VARIABLE = "VERSIONED_DEBUG"
+
+
+def debugging(environ: Mapping[str, str]) -> bool:
+    """Whether a front end shows the traceback of an unexpected failure after its one line:
+    ``VERSIONED_DEBUG=1``, or a workflow re-run with debug logging (``RUNNER_DEBUG=1``)."""
+    return environ.get(DEBUG_VARIABLE, "").lower() in ("1", "true") or (
+        environ.get("RUNNER_DEBUG") == "1"
+    )
+
+
+def unexpected(err: BaseException, operation: str, settings: Mapping[str, str]) -> VersionedError:
+    """A failure no layer below turned into a VersionedError (a bug, or an answer nothing
+    could read), as one error that names where the operation worked and what to do.
+    ``settings`` are the step's inputs (``bucket``, ``table``, ``endpoint-url``, ...)."""
+    where = f"S3 bucket {settings.get('bucket') or '?'!r}"
+    if settings.get("backend") == "s3-dynamodb":
+        where += f" and DynamoDB table {settings.get('table') or 'versioned-artifacts'!r}"
+    if settings.get("endpoint-url"):
+        where += f" at {settings['endpoint-url']}"
+    detail = one_line(str(err))
+    return VersionedError(
+        f"{operation or 'the operation'} on {where} stopped on an unexpected "
+        f"{type(err).__name__}" + (f": {detail}" if detail else ""),
+        hint=(
+            f"This is a bug of versioned-action, or an answer of the endpoint it could not read: "
+            f"run it again with {DEBUG_VARIABLE}=1 (a workflow: re-run with debug logging) to "
+            "see the traceback, and report both"
+        ),
+    )

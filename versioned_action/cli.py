@@ -7,10 +7,12 @@ has the whole picture: precedence, exit statuses, completion.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import shlex
 import sys
+import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,6 +20,7 @@ import click
 from click.core import ParameterSource
 
 from . import __version__, progress
+from .aws_failures import debugging, unexpected
 from .cli_options import (
     BY_PARAM,
     EXIT_CODES,
@@ -30,11 +33,17 @@ from .cli_options import (
     state_of,
 )
 from .errors import InvalidInput, VersionedError
+from .github.commands import escape_text
 from .operations import Result, run
 from .request import parse
 from .syntax import Syntax
 
 PROG = "versioned-action"
+# The operation being run (its name, raw inputs, syntax), for the process's boundary to name
+# what it worked on when something other than a VersionedError ends it.
+_STEP: contextvars.ContextVar[tuple[str, dict[str, str], Syntax] | None] = contextvars.ContextVar(
+    "versioned_cli_step", default=None
+)
 
 
 class _Command(click.Command):
@@ -126,6 +135,7 @@ def _execute(ctx: click.Context, operation: str, **values: Any) -> None:
         if ctx.get_parameter_source(key) is ParameterSource.ENVIRONMENT:
             from_env[name] = envvar(name)
     syntax = CliSyntax(ctx.command, from_env)
+    _STEP.set((operation, raw, syntax))
     try:
         request = parse(raw, os.environ)
         with progress.routed(lambda line: click.echo(line, err=True)):
@@ -133,9 +143,33 @@ def _execute(ctx: click.Context, operation: str, **values: Any) -> None:
     except InvalidInput as err:  # an InvalidEnvironment names its variable
         raise click.UsageError(err.render(syntax), ctx) from err
     except VersionedError as err:
-        click.echo(f"error: {err.render(syntax)}", err=True)
+        _error_line(err.render(syntax))
         ctx.exit(exit_code(err))
     _print(result, state.as_json)
+
+
+def _error_line(message: str) -> None:
+    """The one line of a failure on stderr (a line break in a server's message shown as
+    ``\\n``)."""
+    click.echo(f"error: {escape_text(message)}", err=True)
+
+
+class _Main(click.Group):
+    """The group; calling it (as the console script and ``python -m`` do) is the process's
+    boundary, where any other exception still ends in one error line and exit status 1 (its
+    traceback only with VERSIONED_DEBUG=1). ``main()``, which click's test runner calls,
+    lets it through."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self.main(*args, **kwargs)
+        except Exception as err:  # a bug, or an answer no layer below could read
+            step = _STEP.get()
+            operation, raw, syntax = step or ("", {}, CliSyntax(self))
+            _error_line(unexpected(err, operation, raw).render(syntax))
+            if debugging(os.environ):
+                click.echo("".join(traceback.format_exception(err)).rstrip(), err=True)
+            sys.exit(1)
 
 
 def _print(result: Result, as_json: bool) -> None:
@@ -220,6 +254,7 @@ def _epilog() -> str:
 
 
 @click.group(
+    cls=_Main,
     context_settings={"help_option_names": ["-h", "--help"]},
     params=[g.option(on_command=False) for g in GLOBALS],
     epilog=_epilog(),

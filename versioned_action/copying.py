@@ -29,6 +29,7 @@ from .transfer import (
     TransferConfig,
     head,
     head_or_none,
+    missing,
     multipart_etag,
     multipart_write,
     object_args,
@@ -49,12 +50,31 @@ def with_part_size(client: S3Client, bucket: str, info: ObjectInfo) -> ObjectInf
     if info.parts_count == 1 or info.part_size:
         return info
     first = client.head_object(Bucket=bucket, Key=info.key, PartNumber=1)  # checked later
-    return dataclasses.replace(info, part_size=first["ContentLength"])
+    size = first.get("ContentLength")
+    if not isinstance(size, int) or size <= 0:
+        raise missing(client, "HeadObject of part 1", bucket, info.key, "its size")
+    return dataclasses.replace(info, part_size=size)
 
 
 def source_tags(client: S3Client, bucket: str, key: str) -> dict[str, str]:
     response = client.get_object_tagging(Bucket=bucket, Key=key)
-    return {tag["Key"]: tag["Value"] for tag in response["TagSet"]}
+    tags = response.get("TagSet")
+    if not isinstance(tags, list):  # an empty TagSet is a list; no TagSet, no answer
+        raise missing(client, "GetObjectTagging", bucket, key, "a TagSet")
+    return {tag.get("Key", ""): tag.get("Value", "") for tag in tags}
+
+
+def _condition_etag(client: S3Client, bucket: str, source: ObjectInfo) -> str:
+    """The source's ETag, which a copy of it is conditional on (an answer that gave none
+    leaves nothing to condition on)."""
+    if not source.etag:
+        raise missing(client, "HeadObject", bucket, source.key, "an ETag")
+    return source.etag
+
+
+def _copy_result(response: dict[str, Any]) -> dict[str, Any]:
+    result = response.get("CopyObjectResult")
+    return result if isinstance(result, dict) else {}
 
 
 def copy_exact(
@@ -105,7 +125,8 @@ def copy_snapshot(
         "Bucket": bucket,
         "Key": key,
         "CopySource": {"Bucket": bucket, "Key": source.key},
-        "CopySourceIfMatch": source.etag,  # kept: some endpoints do enforce one of the two
+        # kept: some endpoints do enforce one of the two
+        "CopySourceIfMatch": _condition_etag(client, bucket, source),
         "IfNoneMatch": "*",
         "MetadataDirective": "COPY",
         "TaggingDirective": "COPY",
@@ -130,7 +151,7 @@ def copy_snapshot(
         if attempt == SNAPSHOT_ATTEMPTS:
             raise failure
         time.sleep(random.uniform(0.2, 0.6) * attempt)
-    result = response["CopyObjectResult"]
+    result = _copy_result(response)  # empty for an answer without a body: then one HEAD
     checksum = result.get("ChecksumSHA256")
     if checksum:
         took_source = bool(source.sha256) and checksum == _base64_sha256(source.sha256 or "")
@@ -173,7 +194,7 @@ def _copy_object(
         "Bucket": bucket,
         "Key": key,
         "CopySource": {"Bucket": bucket, "Key": source.key},
-        "CopySourceIfMatch": source.etag,
+        "CopySourceIfMatch": _condition_etag(client, bucket, source),
         "MetadataDirective": "REPLACE",  # to add ours; the source's come along in ``metadata``
         "Metadata": dict(metadata),
         "TaggingDirective": "COPY",
@@ -193,7 +214,9 @@ def _copy_object(
         if not if_none_match:
             raise SourceChanged(f"s3 key {source.key!r} changed during the copy") from err
         _refused_copy(client, bucket, source, key, err)
-    result = response["CopyObjectResult"]
+    result = _copy_result(response)
+    if not result.get("ETag"):  # S3 answers a copy that failed midway with 200 and no result
+        raise missing(client, "CopyObject", bucket, key, "a CopyObjectResult")
     copied = result.get("ChecksumSHA256")
     if copied and source.sha256 and copied != _base64_sha256(source.sha256):
         # only where the endpoint ignores CopySourceIfMatch: the object is ours and wrong
@@ -225,6 +248,7 @@ def _copy_parts(
 ) -> ObjectInfo:
     """Copy an object over 5 GiB in parts, in the source's own part layout where it can."""
     source = with_part_size(client, bucket, source)
+    condition = _condition_etag(client, bucket, source)
     tags = source.tags if source.tags is not None else source_tags(client, bucket, source.key)
     write_args = object_args(metadata, source.content_type, tags)
     part_size = source.part_size or source.size
@@ -240,14 +264,16 @@ def _copy_parts(
                 PartNumber=number,
                 CopySource={"Bucket": bucket, "Key": source.key},
                 CopySourceRange=f"bytes={offset}-{offset + length - 1}",
-                CopySourceIfMatch=source.etag,
+                CopySourceIfMatch=condition,
             )
         except ClientError as err:
             if error_code(err) in PRECONDITION_FAILED:
                 raise SourceChanged(f"s3 key {source.key!r} changed during the copy") from err
             raise
-        etag: str = response["CopyPartResult"]["ETag"]
-        return etag
+        etag = (response.get("CopyPartResult") or {}).get("ETag")
+        if not etag:  # the completion lists every part by its ETag
+            raise missing(client, f"UploadPartCopy {number}", bucket, key, "an ETag")
+        return str(etag)
 
     def verify(etags: list[str]) -> None:
         if not _same_bytes(client, bucket, source, etags):
@@ -259,7 +285,7 @@ def _copy_parts(
     )
     return ObjectInfo(
         key=key,
-        etag=result["ETag"],
+        etag=result.get("ETag") or "",
         size=source.size,
         last_modified=response_time(result),
         metadata=metadata,

@@ -37,6 +37,10 @@ if TYPE_CHECKING:
     from .aws import S3Client
 
 MAX_RESUMES = 5
+_AGAIN = (
+    "Download it again: if the bytes differ again, the stored object was altered outside this "
+    "tool (re-publish it), or something between this tool and the endpoint alters its answers"
+)
 # What a body broken off midway raises while it is read (botocore wraps urllib3's errors).
 _BROKEN = (
     ResponseStreamingError,
@@ -58,7 +62,7 @@ def download(
     """
     extra = {"IfMatch": etag} if etag else {}
     response = client.get_object(Bucket=bucket, Key=key, **extra)
-    info = object_info(key, response)
+    info = object_info(key, response, client=client, bucket=bucket, operation="GetObject")
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp, out = _create_beside(dest)
@@ -68,7 +72,9 @@ def download(
             sha256 = _receive(client, bucket, info, response["Body"], out, progress)
         if info.sha256 and sha256 != info.sha256:
             raise IntegrityError(
-                f"s3://{bucket}/{key} has sha256 {sha256}, but its metadata records {info.sha256}"
+                f"s3://{bucket}/{key} downloaded as {info.size} bytes with sha256 {sha256}, but "
+                f"its metadata records {info.sha256}",
+                hint=_AGAIN,
             )
         os.replace(tmp, dest)
         progress.finish()
@@ -123,7 +129,8 @@ def _receive(
                 progress.restart()
     if written != info.size:
         raise IntegrityError(
-            f"s3://{bucket}/{info.key} gave {written} bytes, but its size is {info.size}"
+            f"s3://{bucket}/{info.key} gave {written} bytes, but its size is {info.size}",
+            hint=_AGAIN,
         )
     return digest.hexdigest()
 
@@ -143,7 +150,7 @@ def _resume(
             ) from err
         raise
     content_range = response.get("ContentRange")
-    if content_range is None:  # a whole 200 response: the server ignored the Range
+    if not content_range:  # a whole 200 response: the server ignored the Range
         return response["Body"], 0
     if not content_range.startswith(f"bytes {offset}-"):
         raise IntegrityError(f"s3://{bucket}/{info.key} resumed at {content_range}, not {offset}")

@@ -13,6 +13,7 @@ Every error is a :class:`VersionedError`; catch a branch to handle a kind of fai
     ├── EndpointUnreachable
     ├── Conflict
     ├── UnsupportedServer
+    ├── MalformedResponse
     └── IntegrityError
 
 :mod:`versioned_action.aws_failures` turns botocore and PynamoDB failures into these.
@@ -312,6 +313,23 @@ class UnsupportedServer(VersionedError):
     """
 
     template = "Use backend 's3-dynamodb': its records are conditional DynamoDB writes"
+
+
+class MalformedResponse(VersionedError):
+    """The S3 or DynamoDB endpoint answered what neither API gives: a field this tool needs
+    missing (an ETag, a listing's contents, an item's attributes), a record it cannot read (a
+    document that is not JSON), a status or a body the API does not define.
+
+    >>> err = MalformedResponse("the S3 endpoint http://127.0.0.1:9000 answered PutObject for "
+    ...                         "s3://my-bucket/app/LATEST without an ETag")
+    >>> err.hint.startswith("Check that the endpoint")
+    True
+    """
+
+    template = (
+        "Check that the endpoint implements the S3 (and DynamoDB) API as AWS does, and that "
+        "nothing between this tool and it (a proxy, a gateway) changes its answers"
+    )
 
 
 class IntegrityError(VersionedError):

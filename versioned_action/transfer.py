@@ -21,14 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from .aws_failures import KEY_MISSING, PRECONDITION_FAILED, error_code
+from .aws_failures import KEY_MISSING, PRECONDITION_FAILED, endpoint_name, error_code
 from .content import LocalContent, MiB, PartBody, crc32_header
-from .errors import Conflict
+from .errors import Conflict, MalformedResponse
 from .layout import META_SHA256, META_TOKEN, read_metadata, s3_uri, same_etag, same_metadata
 from .progress import Progress
 
 if TYPE_CHECKING:
     from .aws import S3Client
+    from .server import Enforcement, Server
 
 MAX_PARTS = 10_000
 
@@ -98,22 +99,84 @@ def response_time(response: dict[str, Any]) -> datetime:
         return datetime.now(UTC).replace(microsecond=0)  # S3 keeps whole seconds too
 
 
-def object_info(key: str, response: dict[str, Any]) -> ObjectInfo:
+def endpoint_of(client: S3Client) -> str:
+    """The S3 endpoint ``client`` talks to, as messages name it."""
+    return endpoint_name("s3", client.meta.endpoint_url)
+
+
+def missing(
+    client: S3Client, operation: str, bucket: str, key: str, what: str
+) -> MalformedResponse:
+    """The error of an answer to ``operation`` on ``key`` that lacks ``what``, which this tool
+    cannot go on without."""
+    return MalformedResponse(
+        f"{endpoint_of(client)} answered {operation} for {s3_uri(bucket, key)} without {what}"
+    )
+
+
+def object_info(
+    key: str,
+    response: dict[str, Any],
+    *,
+    client: S3Client | None = None,
+    bucket: str = "",
+    operation: str = "HeadObject",
+) -> ObjectInfo:
     """What a HEAD or GET response tells about the object at ``key`` (read leniently: a
-    missing ETag or date is empty or now, our metadata keys in either spelling)."""
+    missing ETag or date is empty or now, missing metadata none, our metadata keys in either
+    spelling). Its size is not guessed: an answer without a Content-Length is a
+    MalformedResponse (naming the endpoint of ``client``, ``operation`` and ``bucket``)."""
+    size = response.get("ContentLength")
+    if not isinstance(size, int):
+        endpoint = endpoint_of(client) if client is not None else "the S3 endpoint"
+        raise MalformedResponse(
+            f"{endpoint} answered {operation} for {s3_uri(bucket, key)} without the object's "
+            "size (Content-Length)"
+        )
+    metadata = response.get("Metadata")
     return ObjectInfo(
         key=key,
         etag=response.get("ETag") or "",
-        size=int(response.get("ContentLength") or 0),
+        size=size,
         last_modified=response.get("LastModified") or response_time(response),
-        metadata=read_metadata(response.get("Metadata")),
+        metadata=read_metadata(metadata if isinstance(metadata, dict) else None),
         content_type=response.get("ContentType"),
     )
 
 
 def head(client: S3Client, bucket: str, key: str) -> ObjectInfo:
     """HEAD ``key``; a missing key raises the ClientError."""
-    return object_info(key, client.head_object(Bucket=bucket, Key=key))
+    return object_info(
+        key, client.head_object(Bucket=bucket, Key=key), client=client, bucket=bucket
+    )
+
+
+def require_sha256(client: S3Client, bucket: str, info: ObjectInfo) -> str:
+    """The sha256 ``info`` records; an object without one (another tool's, or an answer
+    without its metadata) cannot be published: its version would record no sha256."""
+    if info.sha256:
+        return info.sha256
+    raise MalformedResponse(
+        f"{endpoint_of(client)} gave {s3_uri(bucket, info.key)} without its {META_SHA256} "
+        "metadata, so the sha256 of what would be published is unknown",
+        hint=(
+            "Check that the endpoint returns object metadata (x-amz-meta-* headers), or put "
+            "the artifact again with this tool, which records its sha256"
+        ),
+    )
+
+
+def enforcement(server: Server, bucket: str, prefix: str) -> Enforcement:
+    """What the S3 endpoint enforces (``server`` probes it once, with requests of its own on
+    a scratch key under ``prefix``). A probe answer without a field the probe reads (a
+    PutObject without its ETag) is a MalformedResponse, not a KeyError."""
+    try:
+        return server.enforcement()
+    except (KeyError, TypeError, AttributeError) as err:
+        raise MalformedResponse(
+            f"{server.describe()} answered the requests that probe what it enforces (on a "
+            f"scratch key under s3://{bucket}/{prefix}) without the field {err}"
+        ) from err
 
 
 def head_or_none(client: S3Client, bucket: str, key: str) -> ObjectInfo | None:
@@ -169,7 +232,10 @@ def multipart_write(
     verify: Callable[[list[str]], None] | None = None,
 ) -> dict[str, Any]:
     """Create a multipart upload, send parts in parallel, verify, complete; abort on failure."""
-    upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, **write_args)["UploadId"]
+    created = client.create_multipart_upload(Bucket=bucket, Key=key, **write_args)
+    upload_id = created.get("UploadId")
+    if not upload_id:
+        raise missing(client, "CreateMultipartUpload", bucket, key, "an UploadId")
     try:
         with ThreadPoolExecutor(max_workers=config.max_workers) as pool:
             sent = list(pool.map(lambda part: send_part(upload_id, *part), ranges))
@@ -275,6 +341,8 @@ def upload(
                 ChecksumCRC32=checksum,
             )
             progress.advance(length)
+            if not response.get("ETag"):  # the completion lists every part by its ETag
+                raise missing(client, f"UploadPart {number}", bucket, key, "an ETag")
             return {"ETag": response["ETag"], "ChecksumCRC32": checksum}
 
         ranges = part_ranges(content.size, part_size)
@@ -291,7 +359,7 @@ def upload(
     progress.finish()
     return ObjectInfo(
         key=key,
-        etag=response["ETag"],
+        etag=response.get("ETag") or "",  # unknown: a publish then reads the key (or refuses)
         size=content.size,
         last_modified=response_time(response),
         metadata=dict(metadata),

@@ -9,26 +9,80 @@ and, on endpoints whose copies are not conditional, the claims of version number
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import history, layout, transfer
 from ..aws_failures import KEY_MISSING, PRECONDITION_FAILED, error_code
-from ..errors import ArtifactNotFound, Conflict, InvalidInput, VersionedError, VersionNotFound
+from ..errors import (
+    ArtifactNotFound,
+    Conflict,
+    InvalidInput,
+    MalformedResponse,
+    VersionedError,
+    VersionNotFound,
+)
 from ..models import AliasRecord, AliasTarget, Artifact, HistoryEntry, utc_now
 from ..publishing import Claim, Tip
 from ..repository import LATEST, Repository
 from ..transfer import ObjectInfo
+
+if TYPE_CHECKING:
+    from ..server import Enforcement
+
+# What every ListObjectsV2 answer carries (an answer with none of them, an empty body, says
+# nothing about what is listed: it is not an empty listing).
+_LISTING_FIELDS = ("IsTruncated", "KeyCount", "Contents", "Name", "Prefix", "MaxKeys")
+# What reading a stored JSON document raises when it is not the document it should be.
+_UNREADABLE = (ValueError, KeyError, TypeError, AttributeError)
+
+
+@dataclasses.dataclass(frozen=True)
+class _NoToken:
+    """The token of an alias read from an answer without an ETag: the alias can be read, but
+    a move conditional on it cannot be made (``error`` says why)."""
+
+    error: MalformedResponse
 
 
 class S3Repository(Repository):
     """Artifacts in one S3 bucket and prefix: S3 alone holds content, records and aliases."""
 
     backend = "s3"
+
+    def _error_context(self) -> dict[str, Any]:
+        return {**super()._error_context(), "s3_endpoint": self.aws.s3_endpoint}
+
+    def _enforcement(self) -> Enforcement:
+        return transfer.enforcement(self.server, self.s3_bucket, self.s3_prefix)
+
+    def _listing(self, page: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+        """The objects of one ListObjectsV2 page, each with its key and a LastModified (the
+        answer's time where the endpoint gave none)."""
+        if not any(field in page for field in _LISTING_FIELDS):
+            raise transfer.missing(self.s3, "ListObjectsV2", self.s3_bucket, prefix, "a listing")
+        when = transfer.response_time(page)
+        return [
+            {"LastModified": when, **obj}
+            for obj in page.get("Contents") or []
+            if isinstance(obj, dict) and isinstance(obj.get("Key"), str)
+        ]
+
+    def _unreadable(self, key: str, what: str, err: Exception) -> MalformedResponse:
+        """A stored JSON document that does not read as ``what``."""
+        return MalformedResponse(
+            f"{layout.s3_uri(self.s3_bucket, key)} does not hold {what} this tool can read "
+            f"({type(err).__name__}: {err})",
+            hint=(
+                "Check that nothing between this tool and the endpoint alters its answers; if "
+                "the object itself is damaged, restore it from a backup or delete it"
+            ),
+        )
 
     def object_key(self, name: str, version: str) -> str:
         filename = layout.s3only_filename(version) + self.suffix
@@ -75,7 +129,7 @@ class S3Repository(Repository):
         if max_keys:
             kwargs["PaginationConfig"] = {"MaxItems": max_keys, "PageSize": max_keys}
         for page in self.s3.get_paginator("list_objects_v2").paginate(**kwargs):
-            for obj in page.get("Contents", []):
+            for obj in self._listing(page, prefix):
                 version = layout.s3only_version_from_filename(
                     obj["Key"][len(prefix) :], self.suffix
                 )
@@ -96,13 +150,14 @@ class S3Repository(Repository):
 
     def _listed(self, name: str, version: str, obj: dict[str, Any], sha256: str = "") -> Artifact:
         """A version as its listing shows it: no sha256 unless the caller knows it."""
+        size = obj.get("Size")
         return Artifact(
             name=name,
             version=version,
-            update_at=obj["LastModified"],
+            update_at=obj["LastModified"],  # _listing saw to it
             s3uri=self.s3uri(name, version),
             sha256=sha256,
-            size=obj["Size"],
+            size=size if isinstance(size, int) else None,
         )
 
     def _top(self, name: str) -> tuple[str, dict[str, Any]] | None:
@@ -125,11 +180,13 @@ class S3Repository(Repository):
         self._delete_keys([self.object_key(name, version) for version in versions])
 
     def _newest(self, name: str, like: ObjectInfo | None = None) -> Tip:
+        if like is not None:  # what is published must have a known sha256
+            transfer.require_sha256(self.s3, self.s3_bucket, like)
         top = self._top(name)
         if top is None:
             return Tip(None, 0)
         version, obj = top
-        if like is not None and obj["Size"] != like.size:
+        if like is not None and isinstance(obj.get("Size"), int) and obj["Size"] != like.size:
             return Tip(None, int(version))  # other bytes than ``like``: no HEAD needed
         if like is not None and like.sha256 and layout.same_etag(obj.get("ETag"), like.etag):
             # the listing shows the ETag of the object we hold: the same bytes, so the same
@@ -140,12 +197,13 @@ class S3Repository(Repository):
     # ----- number claims, where a copy cannot take a number -------------------------------
 
     def _check_publishable(self) -> None:
+        self._enforcement()
         self.server.require_conditional_put("publish versions")
 
     def _claims(self) -> bool:
         """Are numbers claimed before their version is written? Where CopyObject's conditions
         hold, the version's conditional create is the claim."""
-        return not self.server.enforcement().copy_conditions
+        return not self._enforcement().copy_conditions
 
     def _claim_key(self, name: str, number: int) -> str:
         return self._claims_prefix(name) + layout.s3only_filename(str(number))
@@ -158,7 +216,7 @@ class S3Repository(Repository):
             return None
         prefix = self._claims_prefix(name)
         response = self.s3.list_objects_v2(Bucket=self.s3_bucket, Prefix=prefix, MaxKeys=1)
-        for obj in response.get("Contents", []):  # newest first, as versions are
+        for obj in self._listing(response, prefix):  # newest first, as versions are
             version = layout.s3only_version_from_filename(obj["Key"][len(prefix) :], "")
             if version is not None and version != LATEST and int(version) > above:
                 return self._read_claim(name, int(version))
@@ -174,14 +232,17 @@ class S3Repository(Repository):
         try:
             data = json.loads(response["Body"].read())
             claimed_at = datetime.fromisoformat(data["claimed_at"])
-        except (ValueError, KeyError, TypeError):  # not ours, or damaged: a claim nobody owns
-            data, claimed_at = {}, response["LastModified"]
+        except _UNREADABLE:  # not ours, or damaged: a claim nobody owns
+            data = {}
+            claimed_at = response.get("LastModified") or transfer.response_time(response)
+        if not isinstance(data, dict):
+            data = {}
         return Claim(
             number,
             data.get("owner"),
             str(data.get("sha256") or ""),
             claimed_at,
-            tag=response.get("ETag"),
+            tag=response.get("ETag") or None,  # none: the claim cannot be taken over
         )
 
     def _write_claim(
@@ -219,7 +280,7 @@ class S3Repository(Repository):
     def _release(self, name: str, number: int, owner: str) -> None:
         # Best effort: a claim left behind is taken over once its lease is over.
         with contextlib.suppress(ClientError, BotoCoreError):
-            if not self._claims() or not self.server.enforcement().conditional_delete:
+            if not self._claims() or not self._enforcement().conditional_delete:
                 return
             claim = self._read_claim(name, number)
             if claim is not None and claim.owner == owner and claim.tag is not None:
@@ -237,22 +298,36 @@ class S3Repository(Repository):
     # ----- aliases ------------------------------------------------------------------------
 
     def _read_alias(self, name: str, alias: str) -> AliasRecord | None:
+        key = self._alias_key(name, alias)
         try:
-            response = self.s3.get_object(Bucket=self.s3_bucket, Key=self._alias_key(name, alias))
+            response = self.s3.get_object(Bucket=self.s3_bucket, Key=key)
         except ClientError as err:
             if error_code(err) in KEY_MISSING:
                 return None
             raise
-        document = layout.decode_alias_document(response["Body"].read())
+        try:
+            target = AliasTarget(**layout.decode_alias_document(response["Body"].read()))
+        except _UNREADABLE as err:  # an InvalidInput too: a version that is none
+            raise self._unreadable(key, f"an alias document of {alias!r}", err) from err
         meta = layout.read_metadata(response.get("Metadata"))
         entry = meta.get(layout.META_ALIAS_ENTRY)
-        previous = meta.get(layout.META_ALIAS_PREVIOUS)
+        raw_previous = meta.get(layout.META_ALIAS_PREVIOUS)
+        previous: AliasTarget | None = None
+        if entry and raw_previous is not None:
+            try:
+                previous = history.decode_target(raw_previous)
+            except _UNREADABLE:  # damaged: as for an alias that names no change, a rollback
+                entry = raw_previous = None  # reads what it replaced from the history entries
+        etag = response.get("ETag")
+        token: object = etag or _NoToken(
+            transfer.missing(self.s3, "GetObject", self.s3_bucket, key, "an ETag")
+        )
         return AliasRecord(
-            target=AliasTarget(**document),
-            token=response.get("ETag"),
+            target=target,
+            token=token,
             update_at=response.get("LastModified") or transfer.response_time(response),
-            entry=entry if previous is not None else None,
-            previous=history.decode_target(previous) if entry and previous else None,
+            entry=entry if raw_previous is not None else None,
+            previous=previous,
             request=meta.get(layout.META_ALIAS_REQUEST),
         )
 
@@ -268,6 +343,9 @@ class S3Repository(Repository):
         # A run that dies before the move leaves an entry no alias names, which readers skip
         # (history.committed). The alias object's metadata names its entry and what it
         # replaced, so a rollback needs the alias alone and a retry can recognise its write.
+        if isinstance(token, _NoToken):  # before any write: no condition to write it under
+            raise token.error
+        self._enforcement()
         self.server.require_conditional_put("move aliases")
         self.s3.put_object(
             Bucket=self.s3_bucket,
@@ -321,7 +399,7 @@ class S3Repository(Repository):
         """
         condition = self.server.if_match(str(token))
         try:
-            if not self.server.enforcement().conditional_delete:
+            if not self._enforcement().conditional_delete:
                 self.s3.head_object(Bucket=self.s3_bucket, Key=key, IfMatch=condition)
                 response = self.s3.delete_object(Bucket=self.s3_bucket, Key=key)
             else:
@@ -338,25 +416,29 @@ class S3Repository(Repository):
         for page in self.s3.get_paginator("list_objects_v2").paginate(
             Bucket=self.s3_bucket, Prefix=prefix
         ):
-            for obj in page.get("Contents", []):
+            for obj in self._listing(page, prefix):
                 alias = obj["Key"][len(prefix) :]
                 if not alias.endswith(".json") or "/" in alias:
                     continue
                 body = self.s3.get_object(Bucket=self.s3_bucket, Key=obj["Key"])["Body"].read()
-                target = AliasTarget(**layout.decode_alias_document(body))
+                try:
+                    target = AliasTarget(**layout.decode_alias_document(body))
+                except _UNREADABLE as err:
+                    raise self._unreadable(obj["Key"], "an alias document", err) from err
                 records.append((alias[: -len(".json")], target, obj["LastModified"]))
         return records
 
     def _history(self, name: str, alias: str, limit: int) -> list[HistoryEntry]:
-        response = self.s3.list_objects_v2(
-            Bucket=self.s3_bucket, Prefix=self._history_prefix(name, alias), MaxKeys=limit
-        )
-        return [
-            history.decode_entry(
-                self.s3.get_object(Bucket=self.s3_bucket, Key=obj["Key"])["Body"].read()
-            )
-            for obj in response.get("Contents", [])
-        ]
+        prefix = self._history_prefix(name, alias)
+        response = self.s3.list_objects_v2(Bucket=self.s3_bucket, Prefix=prefix, MaxKeys=limit)
+        entries = []
+        for obj in self._listing(response, prefix):
+            body = self.s3.get_object(Bucket=self.s3_bucket, Key=obj["Key"])["Body"].read()
+            try:
+                entries.append(history.decode_entry(body))
+            except _UNREADABLE as err:
+                raise self._unreadable(obj["Key"], f"a history entry of {alias!r}", err) from err
+        return entries
 
     def _purge_records(self, name: str | None) -> None:
         """Everything lives under the prefix, which the caller already emptied."""

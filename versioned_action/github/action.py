@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .. import progress
+from ..aws_failures import debugging, unexpected
 from ..errors import InvalidInput, VersionedError
 from ..operations import run
 from ..request import ACCEPTS, COMMON, OPERATIONS, Request, parse
@@ -79,8 +80,11 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     except VersionedError as err:
         return fail(describe(err))
     except Exception as err:  # the action's boundary: any bug still ends in one ::error line
-        reporter.traceback(err)
-        return fail(f"unexpected {type(err).__name__}: {err}")
+        if debugging(environ) or environ.get("GITHUB_ACTIONS") != "true":
+            # in a runner, the traceback only with debug logging: the step's log shows the
+            # one error line; whoever runs the entrypoint outside a runner is debugging it
+            reporter.traceback(err)
+        return fail(describe(unexpected(err, operation, values)))
     outputs = result.outputs()
     write_outputs(environ.get("GITHUB_OUTPUT"), outputs)
     if summary.changes_alias(result):
